@@ -1,0 +1,127 @@
+//! The build, test and check tasks.
+
+use std::time::Instant;
+
+use anyhow::Result;
+
+use crate::{broker, cargo, layers, run_cmd};
+
+/// Every check CI runs, in the order that fails fastest.
+pub(crate) fn ci() -> Result<()> {
+    let started = Instant::now();
+    let steps: [(&str, fn() -> Result<()>); 8] = [
+        ("fmt", || fmt(true)),
+        ("lint", lint),
+        ("test", test),
+        ("layers", layers::check),
+        ("docs", docs),
+        ("build-all", build_all),
+        ("fuzz", || fuzz(5)),
+        ("it", it),
+    ];
+    for (name, step) in steps {
+        let t = Instant::now();
+        eprintln!("\n=== xtask ci: {name} ===");
+        step()?;
+        eprintln!("=== {name}: ok in {:.0?} ===", t.elapsed());
+    }
+    eprintln!("\nxtask ci: all green in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+pub(crate) fn fmt(check: bool) -> Result<()> {
+    let mut cmd = cargo();
+    cmd.args(["fmt", "--all"]);
+    if check {
+        cmd.args(["--", "--check"]);
+    }
+    run_cmd(&mut cmd)
+}
+
+pub(crate) fn lint() -> Result<()> {
+    run_cmd(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--all-features",
+        "--",
+        "-D",
+        "warnings",
+    ]))
+}
+
+pub(crate) fn test() -> Result<()> {
+    run_cmd(cargo().args(["test", "--workspace", "--all-features", "--no-fail-fast"]))
+}
+
+/// Integration tests against a real Kafka-compatible broker. The tests start and stop the broker
+/// themselves (by pid); this task makes sure the pinned tansu binary is installed first.
+pub(crate) fn it() -> Result<()> {
+    let tansu = broker::ensure_installed()?;
+    let mut cmd = cargo();
+    cmd.args([
+        "test",
+        "--package",
+        "tracewire-kafka",
+        "--features",
+        "broker-tests",
+        "--test",
+        "broker",
+    ])
+    .env("TRACEWIRE_TANSU", tansu);
+    run_cmd(&mut cmd)
+}
+
+pub(crate) fn docs() -> Result<()> {
+    run_cmd(
+        cargo()
+            .args(["doc", "--workspace", "--no-deps", "--all-features"])
+            .env("RUSTDOCFLAGS", "-Dwarnings"),
+    )
+}
+
+pub(crate) fn build_all() -> Result<()> {
+    run_cmd(cargo().args([
+        "build",
+        "--workspace",
+        "--all-features",
+        "--examples",
+        "--bins",
+    ]))?;
+    run_cmd(cargo().args(["bench", "--workspace", "--all-features", "--no-run"]))
+}
+
+pub(crate) fn bench(args: &[String]) -> Result<()> {
+    let mut cmd = cargo();
+    cmd.args(["bench", "--workspace", "--all-features"]);
+    if !args.is_empty() {
+        cmd.arg("--").args(args);
+    }
+    run_cmd(&mut cmd)
+}
+
+/// Runs every fuzz target (each crate's `tests/fuzz.rs`) for `seconds` each. The test profile is
+/// used so that the build is shared with `cargo xtask test`.
+pub(crate) fn fuzz(seconds: u64) -> Result<()> {
+    run_cmd(
+        cargo()
+            .args([
+                "test",
+                "--workspace",
+                "--all-features",
+                "--test",
+                "fuzz",
+                "--",
+                "--test-threads",
+                "1",
+            ])
+            .env("TRACEWIRE_FUZZ_SECONDS", seconds.to_string()),
+    )
+}
+
+pub(crate) fn demo(args: &[String]) -> Result<()> {
+    let mut cmd = cargo();
+    cmd.args(["run", "--release", "--package", "tracewire-demo", "--"])
+        .args(args);
+    run_cmd(&mut cmd)
+}
