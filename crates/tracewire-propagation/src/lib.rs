@@ -1,0 +1,1 @@
+//! Propagators for tracewire.
