@@ -1,0 +1,3 @@
+//! Propagation benches (filled in below).
+
+fn main() {}
