@@ -282,10 +282,11 @@ impl Bench {
 
     /// Measures a group of cases side by side and prints its table.
     pub fn group<'a>(&mut self, name: &str, build: impl FnOnce(&mut Group<'a>)) {
-        if let Some(f) = &self.filter {
-            if !name.contains(f.as_str()) && !self.name.contains(f.as_str()) {
-                return;
-            }
+        if let Some(f) = &self.filter
+            && !name.contains(f.as_str())
+            && !self.name.contains(f.as_str())
+        {
+            return;
         }
         let mut group = Group {
             cases: Vec::new(),
@@ -393,7 +394,13 @@ impl Bench {
 }
 
 fn render(bench: &str, g: &GroupResult) -> String {
-    let width = g.cases.iter().map(|c| c.name.len()).max().unwrap_or(4).max(4);
+    let width = g
+        .cases
+        .iter()
+        .map(|c| c.name.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
     let mut out = String::new();
     let _ = writeln!(out, "\n{bench} / {}", g.name);
     let _ = writeln!(
@@ -405,7 +412,11 @@ fn render(bench: &str, g: &GroupResult) -> String {
         let target = match c.met {
             Some(ok) => {
                 let described: Vec<String> = c.targets.iter().map(describe).collect();
-                format!("{} {}", described.join(" "), if ok { "met" } else { "MISSED" })
+                format!(
+                    "{} {}",
+                    described.join(" "),
+                    if ok { "met" } else { "MISSED" }
+                )
             }
             _ if std::ptr::eq(c, &g.cases[0]) => "(baseline)".to_owned(),
             _ => String::new(),

@@ -33,8 +33,8 @@ use std::time::{Duration, Instant};
 
 /// Bytes that often break parsers of text headers.
 const INTERESTING: &[u8] = &[
-    0x00, 0x09, 0x0a, 0x0d, b' ', b',', b'=', b';', b'-', b'%', b'@', b'"', b'\\', b'/', b'*', 0x7f,
-    0x80, 0xc3, 0xe2, 0xff, b'0', b'f', b'F', b'z',
+    0x00, 0x09, 0x0a, 0x0d, b' ', b',', b'=', b';', b'-', b'%', b'@', b'"', b'\\', b'/', b'*',
+    0x7f, 0x80, 0xc3, 0xe2, 0xff, b'0', b'f', b'F', b'z',
 ];
 
 /// A fuzz target: seeds, a dictionary and a budget.
@@ -109,7 +109,8 @@ impl Fuzz {
 
     /// Adds tokens that mutations insert (separators, keywords, prefixes).
     pub fn dict(mut self, tokens: &[&str]) -> Self {
-        self.dict.extend(tokens.iter().map(|t| t.as_bytes().to_vec()));
+        self.dict
+            .extend(tokens.iter().map(|t| t.as_bytes().to_vec()));
         self
     }
 
@@ -152,7 +153,7 @@ impl Fuzz {
                 resume_unwind(panic);
             }
             // Keep a few mutated inputs around so mutations compound.
-            if runs % 64 == 0 && corpus.len() < 256 {
+            if runs.is_multiple_of(64) && corpus.len() < 256 {
                 corpus.push(input);
             }
             runs += 1;
@@ -250,7 +251,11 @@ impl Rng {
     }
 
     fn below(&mut self, n: usize) -> usize {
-        if n == 0 { 0 } else { (self.next() % n as u64) as usize }
+        if n == 0 {
+            0
+        } else {
+            (self.next() % n as u64) as usize
+        }
     }
 }
 

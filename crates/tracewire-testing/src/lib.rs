@@ -34,7 +34,7 @@
 //! - `otlp` and `zipkin` (feature `servers`): receivers on 127.0.0.1 that decode what
 //!   exporters send (OTLP/HTTP protobuf and JSON, gzip; OTLP gRPC with feature `grpc`; Zipkin v2
 //!   JSON), keep it, and can fail on purpose (a status, a hang).
-//! - [`bench`]: side-by-side bench harness with allocation counts.
+//! - [`bench`](mod@bench): side-by-side bench harness with allocation counts.
 //! - [`fuzz`]: mutation fuzzer on the stable toolchain.
 //!
 //! # Features

@@ -691,11 +691,9 @@ where
         keep(s, request);
     });
     match encoding {
-        Encoding::Protobuf => (
-            [(header::CONTENT_TYPE, PROTOBUF)],
-            response.encode_to_vec(),
-        )
-            .into_response(),
+        Encoding::Protobuf => {
+            ([(header::CONTENT_TYPE, PROTOBUF)], response.encode_to_vec()).into_response()
+        }
         Encoding::Json => (
             [(header::CONTENT_TYPE, JSON)],
             serde_json::to_vec(&response).unwrap_or_else(|_| b"{}".to_vec()),

@@ -139,11 +139,17 @@ impl<S> Shared<S> {
     }
 
     pub(crate) fn behaviour(&self) -> Behaviour {
-        *self.behaviour.lock().unwrap_or_else(PoisonError::into_inner)
+        *self
+            .behaviour
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(crate) fn set_behaviour(&self, behaviour: Behaviour) {
-        *self.behaviour.lock().unwrap_or_else(PoisonError::into_inner) = behaviour;
+        *self
+            .behaviour
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = behaviour;
     }
 
     /// Changes the state and wakes every waiter.

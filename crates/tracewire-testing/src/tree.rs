@@ -152,7 +152,9 @@ impl SpanTree {
     pub fn assert_single_trace(&self) -> &Self {
         let n = self.trace_ids().len();
         if n != 1 {
-            self.fail(format_args!("expected spans of exactly one trace, found {n} traces"));
+            self.fail(format_args!(
+                "expected spans of exactly one trace, found {n} traces"
+            ));
         }
         self
     }
@@ -249,7 +251,12 @@ fn render_span(out: &mut String, span: SpanView<'_>, prefix: &str, last: bool) {
         let _ = writeln!(out, "{detail_prefix}{}", kvs(&d.attributes));
     }
     for e in d.events.iter() {
-        let _ = writeln!(out, "{detail_prefix}event {}: {}", e.name, kvs(&e.attributes));
+        let _ = writeln!(
+            out,
+            "{detail_prefix}event {}: {}",
+            e.name,
+            kvs(&e.attributes)
+        );
     }
     for l in d.links.iter() {
         let _ = write!(
@@ -515,9 +522,9 @@ impl<'a> SpanView<'a> {
         if self.data.parent_span_id == SpanId::INVALID {
             return None;
         }
-        self.tree.iter().find(|s| {
-            s.span_id() == self.data.parent_span_id && s.trace_id() == self.trace_id()
-        })
+        self.tree
+            .iter()
+            .find(|s| s.span_id() == self.data.parent_span_id && s.trace_id() == self.trace_id())
     }
 
     /// The children in the snapshot, by start time.

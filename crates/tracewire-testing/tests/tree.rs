@@ -109,20 +109,32 @@ fn failures_explain_themselves_with_the_whole_tree() {
             .assert_attribute("http.response.status_code", "503");
     });
     assert!(
-        msg.contains("expected attribute `http.response.status_code` = \"503\" (string), found 503 (int)"),
+        msg.contains(
+            "expected attribute `http.response.status_code` = \"503\" (string), found 503 (int)"
+        ),
         "{msg}"
     );
     // The rendering shows both traces, the hierarchy, attributes, events and links.
     assert!(msg.contains("3 spans in 2 traces"), "{msg}");
     assert!(msg.contains("└─ checkout  server"), "{msg}");
     assert!(msg.contains("   └─ charge  client"), "{msg}");
-    assert!(msg.contains("status error \"payment service unavailable\""), "{msg}");
+    assert!(
+        msg.contains("status error \"payment service unavailable\""),
+        "{msg}"
+    );
     assert!(msg.contains("event exception: exception.type = "), "{msg}");
     assert!(msg.contains("link → trace "), "{msg}");
 
-    let cases: Vec<(Box<dyn Fn()>, &str)> = vec![
-        (Box::new(|| _ = tree.span("missing")), "no span named `missing`"),
-        (Box::new(|| _ = tree.span("charge").assert_root()), "expected a root span"),
+    type Case<'a> = (Box<dyn Fn() + 'a>, &'static str);
+    let cases: Vec<Case<'_>> = vec![
+        (
+            Box::new(|| _ = tree.span("missing")),
+            "no span named `missing`",
+        ),
+        (
+            Box::new(|| _ = tree.span("charge").assert_root()),
+            "expected a root span",
+        ),
         (
             Box::new(|| _ = tree.span("checkout").assert_kind(SpanKind::Client)),
             "expected kind Client, found Server",
@@ -144,7 +156,11 @@ fn failures_explain_themselves_with_the_whole_tree() {
             "expected an event `exception`, found none",
         ),
         (
-            Box::new(|| _ = tree.span("checkout").assert_linked_to(&SpanContext::empty_context())),
+            Box::new(|| {
+                _ = tree
+                    .span("checkout")
+                    .assert_linked_to(&SpanContext::empty_context())
+            }),
             "expected a link to trace",
         ),
         (
@@ -156,9 +172,18 @@ fn failures_explain_themselves_with_the_whole_tree() {
             }),
             "event `exception`: expected attribute `exception.type`",
         ),
-        (Box::new(|| _ = tree.assert_len(1)), "expected 1 spans, found 3"),
-        (Box::new(|| _ = tree.assert_single_trace()), "found 2 traces"),
-        (Box::new(|| _ = tree.span("checkout").child("nope")), "expected one child named `nope`, found 0"),
+        (
+            Box::new(|| _ = tree.assert_len(1)),
+            "expected 1 spans, found 3",
+        ),
+        (
+            Box::new(|| _ = tree.assert_single_trace()),
+            "found 2 traces",
+        ),
+        (
+            Box::new(|| _ = tree.span("checkout").child("nope")),
+            "expected one child named `nope`, found 0",
+        ),
     ];
     for (assertion, expected) in cases {
         let msg = panic_message(assertion);
@@ -200,7 +225,10 @@ fn remote_and_missing_parents_are_shown_as_such() {
     let tree = pipeline.tree();
     let server = tree.span("server").assert_parent_context(&remote);
     assert!(server.parent().is_none());
-    assert!(tree.render().contains("parent 0909090909090909 (remote)"), "{tree}");
+    assert!(
+        tree.render().contains("parent 0909090909090909 (remote)"),
+        "{tree}"
+    );
     let empty = SpanTree::default();
     assert!(empty.is_empty());
     assert!(empty.render().starts_with("0 spans in 0 traces"));
