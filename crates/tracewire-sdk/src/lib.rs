@@ -1,1 +1,5 @@
 //! tracewire's SDK setup: the only tracewire crate on `opentelemetry_sdk` and the exporters.
+
+pub mod tail;
+
+pub use tail::{TailSamplingConfig, TailSamplingProcessor};

@@ -1,0 +1,2 @@
+//! Tail sampling benches (placeholder until the processor exists).
+fn main() {}
