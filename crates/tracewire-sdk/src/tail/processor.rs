@@ -47,8 +47,8 @@ pub enum TailSamplingError {
     },
 }
 
-/// What the processor holds and has done, from its own accounting (published by the worker
-/// about once a second, and on `force_flush`).
+/// What the processor holds and has done, from its own accounting (published by the worker each
+/// time it wakes: at least every 100 ms, and on `force_flush`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TailSamplingStats {
@@ -271,7 +271,7 @@ impl TailSamplingProcessor {
         Self::builder(exporter, config).build()
     }
 
-    /// The processor's own accounting, as last published by the worker (about once a second,
+    /// The processor's own accounting, as last published by the worker (at least every 100 ms,
     /// and on `force_flush`), with the drop counters of the span-ending threads up to date.
     pub fn stats(&self) -> TailSamplingStats {
         let mut s = self
@@ -520,14 +520,11 @@ impl Worker {
         }
     }
 
+    /// Updates the stats every time round (a short lock), and records metrics about once a
+    /// second (or when `force`d).
     fn publish(&mut self, force: bool) {
-        let now = Instant::now();
-        if !force && now.duration_since(self.last_publish) < PUBLISH_EVERY {
-            return;
-        }
-        self.last_publish = now;
         let e = &mut self.engine;
-        let c = e.counters.clone();
+        let c = &e.counters;
         if let Ok(mut s) = self.shared.stats.lock() {
             *s = TailSamplingStats {
                 traces_in_memory: e.traces_in_memory(),
@@ -550,6 +547,12 @@ impl Worker {
                 ..TailSamplingStats::default()
             };
         }
+        let now = Instant::now();
+        if !force && now.duration_since(self.last_publish) < PUBLISH_EVERY {
+            return;
+        }
+        self.last_publish = now;
+        let c = e.counters.clone();
         let drops = DropCounts {
             queue_full: self.shared.dropped_queue_full.load(Ordering::Relaxed),
             after_shutdown: self.shared.dropped_after_shutdown.load(Ordering::Relaxed),

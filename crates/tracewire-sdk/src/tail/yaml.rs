@@ -185,6 +185,14 @@ fn convert(err: serde_norway::Error) -> ConfigError {
         },
         None => (path, message),
     };
+    // An unknown key: the field is the key itself.
+    let field = match message
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split_once('`'))
+    {
+        Some((key, _)) => join_path(&field, key),
+        None => field,
+    };
     let mut out = ConfigError::new(field, message);
     if let Some(loc) = location {
         out = out.at(loc.line(), loc.column());
