@@ -178,7 +178,7 @@ mod tests {
         assert_eq!(threshold_for_ratio(f64::NAN), 0);
         // 0.05 is not dyadic: the f64 is 0.05000000000000000277..., and the result is within
         // one unit of the exact floor of (2^64 - 1) times that f64 (0x1999999999999a × 2^-57).
-        let exact = ((u128::from(u64::MAX) * 0x1999_9999_9999_9a) >> 57) as u64;
+        let exact = ((u128::from(u64::MAX) * 0x0019_9999_9999_999a) >> 57) as u64;
         let t = threshold_for_ratio(0.05);
         assert!(t.abs_diff(exact) <= 1, "{t} vs {exact}");
         assert_eq!(t, 922_337_203_685_477_631);
