@@ -1,0 +1,2 @@
+//! Server middleware overhead (placeholder while the bench is written).
+fn main() {}

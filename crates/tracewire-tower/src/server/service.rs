@@ -1,0 +1,195 @@
+//! [`Server`]: the traced service, which starts the SERVER span and runs the inner service in it.
+
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+use std::time::Instant;
+
+use http::{Request, Response};
+use opentelemetry::Context;
+use opentelemetry::baggage::{Baggage, BaggageExt as _};
+use opentelemetry::propagation::TextMapPropagator;
+use opentelemetry::trace::{Link, SpanBuilder, SpanKind, TraceContextExt as _, Tracer};
+use tower_service::Service;
+
+use super::future::ResponseFuture;
+use super::{EndState, MetricAttrs, RequestInfo, Traced, request_attributes};
+use crate::attrs::KnownMethods;
+use crate::capture::HeaderCapture;
+use crate::carrier::HeaderExtractor;
+use crate::hooks::DefaultRoute;
+use crate::hooks::{ExtractRoute, FilterRequest, OnRequest, OnResponse};
+use crate::metrics::Duration;
+use crate::otel::{GlobalPropagator, GlobalTracer};
+use crate::proxies::TrustedProxies;
+
+/// Marks a request that an outer server layer already traces (or chose not to), so a layer
+/// stacked twice, or nested routers each with the layer, make one SERVER span per request.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Handled;
+
+/// What the server needs to start a span, shared by every clone of the service.
+#[derive(Debug)]
+pub(crate) struct Start<T, P, R, F, Q> {
+    pub(crate) known_methods: KnownMethods,
+    pub(crate) request_headers: HeaderCapture,
+    pub(crate) response_headers_len: usize,
+    pub(crate) trusted: TrustedProxies,
+    pub(crate) public_endpoint: bool,
+    pub(crate) incoming_baggage: bool,
+    pub(crate) tls: bool,
+    pub(crate) tracer: T,
+    pub(crate) propagator: P,
+    pub(crate) route: R,
+    pub(crate) filter: F,
+    pub(crate) on_request: Q,
+}
+
+/// What the response future needs, shared by every clone of the service.
+#[derive(Debug)]
+pub(crate) struct End<A> {
+    pub(crate) response_headers: HeaderCapture,
+    pub(crate) traceresponse: bool,
+    pub(crate) duration: Duration,
+    pub(crate) on_response: A,
+}
+
+/// A service traced by [`ServerLayer`](super::ServerLayer): its responses carry a
+/// [`ResponseBody`](super::ResponseBody) that ends the span when the body ends; its error type is
+/// the inner service's.
+#[derive(Debug)]
+pub struct Server<
+    S,
+    T = GlobalTracer,
+    P = GlobalPropagator,
+    R = DefaultRoute,
+    F = (),
+    Q = (),
+    A = (),
+> {
+    pub(crate) inner: S,
+    pub(crate) start: Arc<Start<T, P, R, F, Q>>,
+    pub(crate) end: Arc<End<A>>,
+}
+
+// === impl Server ===
+
+impl<S: Clone, T, P, R, F, Q, A> Clone for Server<S, T, P, R, F, Q, A> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            start: Arc::clone(&self.start),
+            end: Arc::clone(&self.end),
+        }
+    }
+}
+
+impl<S, T, P, R, F, Q, A> Server<S, T, P, R, F, Q, A> {
+    /// The inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The inner service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// The inner service, consuming the wrapper.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S, ReqB, ResB, T, P, R, F, Q, A> Service<Request<ReqB>> for Server<S, T, P, R, F, Q, A>
+where
+    S: Service<Request<ReqB>, Response = Response<ResB>>,
+    S::Error: std::fmt::Display,
+    ResB: http_body::Body,
+    T: Tracer + Send + Sync + 'static,
+    T::Span: Send + Sync + 'static,
+    P: TextMapPropagator + Send + Sync + 'static,
+    R: ExtractRoute<ReqB>,
+    F: FilterRequest<ReqB>,
+    Q: OnRequest<ReqB>,
+    A: OnResponse<ResB>,
+{
+    type Response = Response<super::ResponseBody<ResB>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future, A>;
+
+    #[inline]
+    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<ReqB>) -> Self::Future {
+        let start = &*self.start;
+        if req.extensions().get::<Handled>().is_some() {
+            return ResponseFuture::untraced(self.inner.call(req));
+        }
+        if !start.filter.trace(&req) {
+            req.extensions_mut().insert(Handled);
+            return ResponseFuture::untraced(self.inner.call(req));
+        }
+        let started = Instant::now();
+        let RequestInfo {
+            name,
+            attributes,
+            method,
+            scheme,
+            route,
+            protocol,
+            is_head,
+        } = request_attributes(start, &req);
+
+        let incoming = Context::map_current(|current| {
+            start
+                .propagator
+                .extract_with_context(current, &HeaderExtractor(req.headers()))
+        });
+        let mut builder = SpanBuilder::from_name(name).with_kind(SpanKind::Server);
+        builder.attributes = Some(attributes);
+        let parent = if start.public_endpoint {
+            let caller = incoming.span().span_context().clone();
+            if caller.is_valid() {
+                builder.links = Some(vec![Link::with_context(caller)]);
+            }
+            if start.incoming_baggage && !incoming.baggage().is_empty() {
+                let kept: Baggage = incoming
+                    .baggage()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                Context::new().with_baggage(kept)
+            } else {
+                Context::new()
+            }
+        } else if !start.incoming_baggage && !incoming.baggage().is_empty() {
+            incoming.with_cleared_baggage()
+        } else {
+            incoming
+        };
+        let span = start.tracer.build_with_context(builder, &parent);
+        let cx = parent.with_span(span);
+
+        req.extensions_mut().insert(Handled);
+        let inner = {
+            let _guard = cx.clone().attach();
+            self.inner.call(req)
+        };
+        let end = EndState::new(
+            cx,
+            started,
+            is_head,
+            self.end.duration.histogram().clone(),
+            MetricAttrs::new(method, scheme, route, protocol),
+        );
+        ResponseFuture::traced(
+            inner,
+            Traced {
+                end,
+                shared: Arc::clone(&self.end),
+            },
+        )
+    }
+}
