@@ -16,16 +16,28 @@ use crate::otel::{GlobalPropagator, GlobalTracer};
 /// Traces the requests of an HTTP client service: one CLIENT span and one
 /// `http.client.request.duration` measurement per request, with the trace context injected into
 /// the request headers. See the [module docs](super).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ClientLayer<T = GlobalTracer, P = GlobalPropagator> {
     known_methods: KnownMethods,
     baggage: BaggagePolicy,
     meter: Option<Meter>,
-    tracer: T,
-    propagator: P,
+    tracer: Arc<T>,
+    propagator: Arc<P>,
 }
 
 // === impl ClientLayer ===
+
+impl<T, P> Clone for ClientLayer<T, P> {
+    fn clone(&self) -> Self {
+        Self {
+            known_methods: self.known_methods.clone(),
+            baggage: self.baggage.clone(),
+            meter: self.meter.clone(),
+            tracer: Arc::clone(&self.tracer),
+            propagator: Arc::clone(&self.propagator),
+        }
+    }
+}
 
 impl ClientLayer {
     /// A layer on the global tracer, meter and propagator, sending all baggage everywhere.
@@ -36,8 +48,8 @@ impl ClientLayer {
             known_methods: KnownMethods::from_env(),
             baggage: BaggagePolicy::default(),
             meter: None,
-            tracer: GlobalTracer::default(),
-            propagator: GlobalPropagator,
+            tracer: Arc::new(GlobalTracer::default()),
+            propagator: Arc::new(GlobalPropagator),
         }
     }
 }
@@ -55,7 +67,7 @@ impl<T, P> ClientLayer<T, P> {
             known_methods: self.known_methods,
             baggage: self.baggage,
             meter: self.meter,
-            tracer,
+            tracer: Arc::new(tracer),
             propagator: self.propagator,
         }
     }
@@ -67,7 +79,7 @@ impl<T, P> ClientLayer<T, P> {
             baggage: self.baggage,
             meter: self.meter,
             tracer: self.tracer,
-            propagator,
+            propagator: Arc::new(propagator),
         }
     }
 
@@ -111,7 +123,7 @@ impl<T, P> ClientLayer<T, P> {
     }
 }
 
-impl<S, T: Clone, P: Clone> Layer<S> for ClientLayer<T, P> {
+impl<S, T, P> Layer<S> for ClientLayer<T, P> {
     type Service = Client<S, T, P>;
 
     fn layer(&self, inner: S) -> Self::Service {
@@ -125,8 +137,8 @@ impl<S, T: Clone, P: Clone> Layer<S> for ClientLayer<T, P> {
                     "Duration of HTTP client requests.",
                     self.meter.clone(),
                 ),
-                tracer: self.tracer.clone(),
-                propagator: self.propagator.clone(),
+                tracer: Arc::clone(&self.tracer),
+                propagator: Arc::clone(&self.propagator),
             }),
         }
     }

@@ -24,8 +24,8 @@ pub(crate) struct Shared<T, P> {
     pub(crate) known_methods: KnownMethods,
     pub(crate) baggage: BaggagePolicy,
     pub(crate) duration: Duration,
-    pub(crate) tracer: T,
-    pub(crate) propagator: P,
+    pub(crate) tracer: Arc<T>,
+    pub(crate) propagator: Arc<P>,
 }
 
 /// A client service traced by [`ClientLayer`](super::ClientLayer); its response and error types

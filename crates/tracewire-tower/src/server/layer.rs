@@ -35,7 +35,7 @@ pub(crate) struct ServerConfig {
 /// The type parameters are the tracer `T`, the propagator `P`, the route extractor `R`, the
 /// request filter `F` and the attribute hooks `Q` (request) and `A` (response); the builder
 /// methods that set them change the type, so none of them is boxed.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ServerLayer<
     T = GlobalTracer,
     P = GlobalPropagator,
@@ -45,8 +45,8 @@ pub struct ServerLayer<
     A = (),
 > {
     pub(crate) config: ServerConfig,
-    pub(crate) tracer: T,
-    pub(crate) propagator: P,
+    pub(crate) tracer: Arc<T>,
+    pub(crate) propagator: Arc<P>,
     pub(crate) route: R,
     pub(crate) filter: F,
     pub(crate) on_request: Q,
@@ -54,6 +54,20 @@ pub struct ServerLayer<
 }
 
 // === impl ServerLayer ===
+
+impl<T, P, R: Clone, F: Clone, Q: Clone, A: Clone> Clone for ServerLayer<T, P, R, F, Q, A> {
+    fn clone(&self) -> Self {
+        Self {
+            config: self.config.clone(),
+            tracer: Arc::clone(&self.tracer),
+            propagator: Arc::clone(&self.propagator),
+            route: self.route.clone(),
+            filter: self.filter.clone(),
+            on_request: self.on_request.clone(),
+            on_response: self.on_response.clone(),
+        }
+    }
+}
 
 impl ServerLayer {
     /// A layer on the global tracer, meter and propagator, with the route from axum's
@@ -74,8 +88,8 @@ impl ServerLayer {
                 tls: false,
                 meter: None,
             },
-            tracer: GlobalTracer::default(),
-            propagator: GlobalPropagator,
+            tracer: Arc::new(GlobalTracer::default()),
+            propagator: Arc::new(GlobalPropagator),
             route: DefaultRoute,
             filter: (),
             on_request: (),
@@ -105,7 +119,7 @@ impl<T, P, R, F, Q, A> ServerLayer<T, P, R, F, Q, A> {
     pub fn with_tracer<T2>(self, tracer: T2) -> ServerLayer<T2, P, R, F, Q, A> {
         ServerLayer {
             config: self.config,
-            tracer,
+            tracer: Arc::new(tracer),
             propagator: self.propagator,
             route: self.route,
             filter: self.filter,
@@ -119,7 +133,7 @@ impl<T, P, R, F, Q, A> ServerLayer<T, P, R, F, Q, A> {
         ServerLayer {
             config: self.config,
             tracer: self.tracer,
-            propagator,
+            propagator: Arc::new(propagator),
             route: self.route,
             filter: self.filter,
             on_request: self.on_request,
@@ -248,8 +262,6 @@ impl<T, P, R, F, Q, A> ServerLayer<T, P, R, F, Q, A> {
 
 impl<S, T, P, R, F, Q, A> Layer<S> for ServerLayer<T, P, R, F, Q, A>
 where
-    T: Clone,
-    P: Clone,
     R: Clone,
     F: Clone,
     Q: Clone,
@@ -269,8 +281,8 @@ where
                 public_endpoint: c.public_endpoint,
                 incoming_baggage: c.incoming_baggage,
                 tls: c.tls,
-                tracer: self.tracer.clone(),
-                propagator: self.propagator.clone(),
+                tracer: Arc::clone(&self.tracer),
+                propagator: Arc::clone(&self.propagator),
                 route: self.route.clone(),
                 filter: self.filter.clone(),
                 on_request: self.on_request.clone(),
