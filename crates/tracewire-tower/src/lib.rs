@@ -75,7 +75,6 @@
 
 mod attrs;
 mod capture;
-mod carrier;
 pub mod client;
 mod hooks;
 mod metrics;

@@ -20,7 +20,6 @@ use tower::ServiceExt as _;
 use tracewire_tower::client::Client;
 use tracewire_tower::{ClientLayer, ServerLayer};
 use tracing::Instrument as _;
-use tracing_subscriber::layer::SubscriberExt as _;
 
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const PARENT_ID: &str = "00f067aa0ba902b7";
@@ -42,9 +41,7 @@ struct Seen {
 #[tokio::test]
 async fn parent_and_child_across_two_services() {
     let pipeline = Pipeline::new();
-    let subscriber = tracing_subscriber::registry()
-        .with(tracing_opentelemetry::layer().with_tracer(pipeline.tracer()));
-    let _subscriber = tracing::subscriber::set_default(subscriber);
+    let _subscriber = tracing::subscriber::set_default(pipeline.subscriber());
 
     // Service B echoes what it received.
     let b = Router::new()
@@ -118,29 +115,34 @@ async fn parent_and_child_across_two_services() {
     assert_eq!(reply.body, "user.id=42");
 
     pipeline.wait_spans(4).await;
-    let a_span = pipeline.one("GET /checkout");
-    let work = pipeline.one("reserve stock");
-    let client_span = pipeline.one("GET");
-    let b_span = pipeline.one("GET /inventory/{sku}");
-
+    let tree = pipeline.tree();
+    tree.assert_len(4).assert_single_trace();
     let trace = TraceId::from_hex(TRACE_ID).unwrap();
-    for span in [&a_span, &work, &client_span, &b_span] {
-        assert_eq!(span.span_context.trace_id(), trace, "{}", span.name);
-    }
-    assert_eq!(a_span.parent_span_id, SpanId::from_hex(PARENT_ID).unwrap());
-    assert!(a_span.parent_span_is_remote);
-    assert_eq!(work.parent_span_id, a_span.span_context.span_id());
-    assert_eq!(client_span.parent_span_id, work.span_context.span_id());
-    assert_eq!(client_span.span_kind, SpanKind::Client);
-    assert_eq!(b_span.parent_span_id, client_span.span_context.span_id());
-    assert!(b_span.parent_span_is_remote);
+    let a_span = tree.span("GET /checkout").assert_kind(SpanKind::Server);
+    assert_eq!(a_span.trace_id(), trace);
+    assert_eq!(
+        a_span.parent_span_id(),
+        SpanId::from_hex(PARENT_ID).unwrap()
+    );
+    assert!(a_span.data().parent_span_is_remote);
+    let work = tree.span("reserve stock").assert_child_of(a_span);
+    let client_span = tree
+        .span("GET")
+        .assert_kind(SpanKind::Client)
+        .assert_child_of(work);
+    let b_span = tree
+        .span("GET /inventory/{sku}")
+        .assert_kind(SpanKind::Server)
+        .assert_child_of(client_span);
+    assert!(b_span.data().parent_span_is_remote);
+    let (a_span, client_span) = (a_span.data(), client_span.data());
 
     let seen = seen.lock().unwrap().clone();
     assert_eq!(seen.otel_span, Some(a_span.span_context.span_id()));
     assert_eq!(seen.tracing_trace, Some(trace));
     assert_eq!(seen.baggage.as_deref(), Some("42"));
     assert_eq!(
-        attr_str(&client_span, "url.full"),
+        attr_str(client_span, "url.full"),
         Some(format!("http://{b_addr}/inventory/sku-1"))
     );
 }

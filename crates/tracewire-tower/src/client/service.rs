@@ -10,11 +10,11 @@ use opentelemetry::trace::{SpanBuilder, SpanKind, TraceContextExt as _, Tracer};
 use opentelemetry::{Context, KeyValue};
 use tower_service::Service;
 use tracewire_core::semconv::attribute as attr;
+use tracewire_propagation::HeaderInjector;
 
 use super::future::{ClientState, ResponseFuture};
 use super::{BaggagePolicy, NoPropagation, request_target};
 use crate::attrs::{self, KnownMethods, MethodAttr};
-use crate::carrier::HeaderInjector;
 use crate::metrics::Duration;
 use crate::otel::{GlobalPropagator, GlobalTracer};
 

@@ -10,12 +10,12 @@ use opentelemetry::baggage::{Baggage, BaggageExt as _};
 use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::trace::{Link, SpanBuilder, SpanKind, TraceContextExt as _, Tracer};
 use tower_service::Service;
+use tracewire_propagation::HeaderExtractor;
 
 use super::future::ResponseFuture;
 use super::{EndState, MetricAttrs, RequestInfo, Traced, request_attributes};
 use crate::attrs::KnownMethods;
 use crate::capture::HeaderCapture;
-use crate::carrier::HeaderExtractor;
 use crate::hooks::DefaultRoute;
 use crate::hooks::{ExtractRoute, FilterRequest, OnRequest, OnResponse};
 use crate::metrics::Duration;

@@ -14,41 +14,46 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use opentelemetry::propagation::TextMapCompositePropagator;
-use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::{Context, KeyValue, Value};
-use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
-use opentelemetry_sdk::trace::{
-    InMemorySpanExporter, SamplingResult, SdkTracer, SdkTracerProvider, ShouldSample, SpanData,
-};
+use opentelemetry_sdk::propagation::BaggagePropagator;
+use opentelemetry_sdk::trace::{Sampler, SamplingResult, SdkTracer, ShouldSample, SpanData};
+use tracewire_propagation::TraceContextPropagator;
+use tracewire_testing::{InMemoryPipeline, SpanTree, TestSubscriber};
 
-/// Spans exported synchronously into memory.
+/// tracewire-testing's in-memory pipeline, with waiting for spans ended on server tasks.
 pub struct Pipeline {
-    pub exporter: InMemorySpanExporter,
-    pub provider: SdkTracerProvider,
+    pub inner: InMemoryPipeline,
 }
 
 impl Pipeline {
     pub fn new() -> Self {
-        Self::with_sampler(opentelemetry_sdk::trace::Sampler::ParentBased(Box::new(
-            opentelemetry_sdk::trace::Sampler::AlwaysOn,
-        )))
+        Self {
+            inner: InMemoryPipeline::new(),
+        }
     }
 
     pub fn with_sampler(sampler: impl ShouldSample + 'static) -> Self {
-        let exporter = InMemorySpanExporter::default();
-        let provider = SdkTracerProvider::builder()
-            .with_simple_exporter(exporter.clone())
-            .with_sampler(sampler)
-            .build();
-        Self { exporter, provider }
+        Self {
+            inner: InMemoryPipeline::builder()
+                .with_sampler(Sampler::ParentBased(Box::new(sampler)))
+                .build(),
+        }
+    }
+
+    pub fn tree(&self) -> SpanTree {
+        self.inner.tree()
+    }
+
+    pub fn subscriber(&self) -> TestSubscriber {
+        self.inner.subscriber()
     }
 
     pub fn tracer(&self) -> SdkTracer {
-        self.provider.tracer("test")
+        self.inner.tracer("test")
     }
 
     pub fn spans(&self) -> Vec<SpanData> {
-        self.exporter.get_finished_spans().expect("spans")
+        self.inner.spans()
     }
 
     /// Waits (up to 10 s) until at least `n` spans have ended, then returns them all.
@@ -89,7 +94,7 @@ pub fn names(spans: &[SpanData]) -> Vec<String> {
     spans.iter().map(|s| s.name.to_string()).collect()
 }
 
-/// W3C trace context and baggage.
+/// W3C trace context (tracewire's strict propagator) and baggage.
 pub fn propagator() -> TextMapCompositePropagator {
     TextMapCompositePropagator::new(vec![
         Box::new(TraceContextPropagator::new()),
