@@ -1,0 +1,120 @@
+//! A panic inside `in_span` (closure or future) sets Error, records the panic, ends the span,
+//! and keeps unwinding; a future dropped unfinished ends its span.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::Duration;
+
+use opentelemetry::trace::TraceContextExt as _;
+use tracewire_api::SpanOptions;
+use tracewire_testing::InMemoryPipeline;
+
+#[test]
+fn closure_panics_are_recorded_then_resumed() {
+    let pipeline = InMemoryPipeline::new();
+    let tracer = pipeline.tracer("t");
+    let caught = catch_unwind(AssertUnwindSafe(|| {
+        SpanOptions::new("boom")
+            .with_tracer(&tracer)
+            .in_span(|_| -> () { panic!("inventory corrupted") })
+    }));
+    let payload = caught.expect_err("the panic goes on");
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"inventory corrupted"));
+    // The context was restored while unwinding.
+    assert!(!opentelemetry::Context::current().has_active_span());
+    pipeline
+        .tree()
+        .span("boom")
+        .assert_status_error("inventory corrupted")
+        .assert_attribute("error.type", "panic")
+        .assert_event("exception")
+        .assert_attribute("exception.type", "panic")
+        .assert_attribute("exception.message", "inventory corrupted");
+}
+
+#[test]
+fn formatted_panic_messages_are_kept() {
+    let pipeline = InMemoryPipeline::new();
+    let tracer = pipeline.tracer("t");
+    let order = 17;
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        SpanOptions::new("boom")
+            .with_tracer(&tracer)
+            .in_span(|_| -> () { panic!("order {order} corrupted") })
+    }));
+    pipeline
+        .tree()
+        .span("boom")
+        .assert_status_error("order 17 corrupted");
+}
+
+#[test]
+fn future_panics_are_recorded_then_resumed() {
+    let pipeline = InMemoryPipeline::new();
+    let tracer = pipeline.tracer("t");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("runtime");
+    let caught = catch_unwind(AssertUnwindSafe(|| {
+        runtime.block_on(
+            SpanOptions::new("async boom")
+                .with_tracer(&tracer)
+                .in_span_future(async {
+                    tokio::task::yield_now().await;
+                    panic!("async inventory corrupted")
+                }),
+        )
+    }));
+    let payload: Box<dyn std::any::Any + Send> = match caught {
+        Ok(()) => panic!("the panic should go on"),
+        Err(p) => p,
+    };
+    assert_eq!(
+        payload.downcast_ref::<&str>(),
+        Some(&"async inventory corrupted")
+    );
+    pipeline
+        .tree()
+        .assert_len(1)
+        .span("async boom")
+        .assert_status_error("async inventory corrupted")
+        .assert_event("exception")
+        .assert_attribute("exception.type", "panic");
+}
+
+#[test]
+fn cancelled_futures_end_their_span_unset() {
+    let pipeline = InMemoryPipeline::new();
+    let tracer = pipeline.tracer("t");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let slow = SpanOptions::new("slow")
+            .with_tracer(&tracer)
+            .in_span_future(async {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+            });
+        let timed_out = tokio::time::timeout(Duration::from_millis(1), slow).await;
+        assert!(timed_out.is_err());
+    });
+    pipeline.tree().span("slow").assert_status_unset();
+}
+
+#[test]
+fn futures_dropped_during_a_panic_record_an_error() {
+    let pipeline = InMemoryPipeline::new();
+    let tracer = pipeline.tracer("t");
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        let _pending = SpanOptions::new("abandoned")
+            .with_tracer(&tracer)
+            .in_span_future(std::future::pending::<()>());
+        panic!("elsewhere");
+    }));
+    pipeline
+        .tree()
+        .span("abandoned")
+        .assert_error()
+        .assert_attribute("error.type", "panic");
+}
