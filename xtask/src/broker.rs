@@ -61,7 +61,13 @@ pub(crate) fn foreground(port: u16) -> Result<()> {
     let url = format!("tcp://127.0.0.1:{port}");
     eprintln!("xtask: tansu broker on {url} (Ctrl-C to stop)");
     let status = Command::new(tansu)
-        .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url])
+        .args([
+            "broker",
+            "--listener-url",
+            &url,
+            "--advertised-listener-url",
+            &url,
+        ])
         .status()
         .context("starting tansu")?;
     if !status.success() {

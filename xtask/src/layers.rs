@@ -15,8 +15,14 @@ use crate::cargo;
 const ALLOWED: &[(&str, &[&str])] = &[
     ("tracewire-core", &[]),
     ("tracewire-propagation", &["tracewire-core"]),
-    ("tracewire-api", &["tracewire-core", "tracewire-propagation"]),
-    ("tracewire-sdk", &["tracewire-core", "tracewire-propagation"]),
+    (
+        "tracewire-api",
+        &["tracewire-core", "tracewire-propagation"],
+    ),
+    (
+        "tracewire-sdk",
+        &["tracewire-core", "tracewire-propagation"],
+    ),
     (
         "tracewire-tower",
         &["tracewire-core", "tracewire-propagation", "tracewire-api"],
@@ -79,7 +85,10 @@ pub(crate) fn check() -> Result<()> {
         }
     }
     if problems.is_empty() {
-        eprintln!("xtask layers: dependency directions hold for {} crates", members.len());
+        eprintln!(
+            "xtask layers: dependency directions hold for {} crates",
+            members.len()
+        );
         Ok(())
     } else {
         bail!("layering violations:\n  {}", problems.join("\n  "))
@@ -88,11 +97,23 @@ pub(crate) fn check() -> Result<()> {
 
 fn workspace_members() -> Result<BTreeSet<String>> {
     let out = cargo()
-        .args(["tree", "--workspace", "--depth", "0", "--prefix", "none", "--format", "{p}"])
+        .args([
+            "tree",
+            "--workspace",
+            "--depth",
+            "0",
+            "--prefix",
+            "none",
+            "--format",
+            "{p}",
+        ])
         .output()
         .context("running cargo tree")?;
     if !out.status.success() {
-        bail!("cargo tree failed: {}", String::from_utf8_lossy(&out.stderr));
+        bail!(
+            "cargo tree failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     Ok(names(&String::from_utf8_lossy(&out.stdout)))
 }
@@ -100,7 +121,9 @@ fn workspace_members() -> Result<BTreeSet<String>> {
 /// The package names in `krate`'s normal-dependency tree.
 fn tree(krate: &str, depth: Option<u32>, features: Option<&str>) -> Result<BTreeSet<String>> {
     let mut cmd = cargo();
-    cmd.args(["tree", "-p", krate, "-e", "normal", "--prefix", "none", "--format", "{p}"]);
+    cmd.args([
+        "tree", "-p", krate, "-e", "normal", "--prefix", "none", "--format", "{p}",
+    ]);
     if let Some(d) = depth {
         cmd.args(["--depth", &d.to_string()]);
     }

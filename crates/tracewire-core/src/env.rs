@@ -162,7 +162,11 @@ impl<S: EnvSource> OtelEnv<S> {
         match v.parse::<u64>() {
             Ok(n) => Some(n),
             Err(_) => {
-                warn_once(name, Some(&v), "a non-negative integer; the variable is ignored");
+                warn_once(
+                    name,
+                    Some(&v),
+                    "a non-negative integer; the variable is ignored",
+                );
                 None
             }
         }
@@ -315,7 +319,9 @@ pub fn warn_once(name: &str, value: Option<&str>, expected: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn env(pairs: &'static [(&'static str, &'static str)]) -> OtelEnv<&'static [(&'static str, &'static str)]> {
+    fn env(
+        pairs: &'static [(&'static str, &'static str)],
+    ) -> OtelEnv<&'static [(&'static str, &'static str)]> {
         OtelEnv::new(pairs)
     }
 

@@ -232,7 +232,10 @@ mod tests {
         ]);
         assert_eq!(trace_id(id).as_str(), "4bf92f3577b34da6a3ce929d0e0e4736");
         assert_eq!(
-            span_id(SpanId::from_bytes([0, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7])).as_str(),
+            span_id(SpanId::from_bytes([
+                0, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7
+            ]))
+            .as_str(),
             "00f067aa0ba902b7"
         );
         assert_eq!(flags(TraceFlags::new(0x03)).as_str(), "03");
@@ -278,7 +281,10 @@ mod tests {
         for b in 0u8..=255 {
             let input = [b, b'0'];
             let lower = decode_lower::<1>(&input);
-            assert_eq!(lower.is_some(), b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+            assert_eq!(
+                lower.is_some(),
+                b.is_ascii_digit() || (b'a'..=b'f').contains(&b)
+            );
             let any = decode_any_case::<1>(&input);
             assert_eq!(any.is_some(), b.is_ascii_hexdigit());
         }

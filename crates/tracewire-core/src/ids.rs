@@ -100,7 +100,10 @@ mod tests {
         let cx = Context::new().with_remote_span_context(sc(0xab, 0xcd, 0));
         let _guard = cx.attach();
         let ids = TraceIds::current().expect("ids");
-        assert_eq!(ids.trace_id_hex().as_str(), "abababababababababababababababab");
+        assert_eq!(
+            ids.trace_id_hex().as_str(),
+            "abababababababababababababababab"
+        );
         assert_eq!(ids.span_id_hex().as_str(), "cdcdcdcdcdcdcdcd");
         assert_eq!(ids.trace_flags_hex().as_str(), "00");
         assert!(!ids.is_sampled());
