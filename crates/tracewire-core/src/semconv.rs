@@ -60,3 +60,24 @@ pub mod header {
     /// Prefix of Jaeger baggage headers.
     pub const UBERCTX_PREFIX: &str = "uberctx-";
 }
+
+/// Field names of the trace context in log formats other than OTLP (JSON lines, text, slog
+/// records), from the specification's
+/// [Trace Context in non-OTLP Log Formats](https://opentelemetry.io/docs/specs/otel/compatibility/logging_trace_context/).
+pub mod log_fields {
+    /// The trace id, 32 lowercase hex digits.
+    pub const TRACE_ID: &str = "trace_id";
+    /// The span id, 16 lowercase hex digits.
+    pub const SPAN_ID: &str = "span_id";
+    /// The W3C trace flags, 2 lowercase hex digits (`"01"` sampled, `"00"` not).
+    pub const TRACE_FLAGS: &str = "trace_flags";
+}
+
+/// Label names of an exemplar that links a metric point to a trace, as OpenMetrics and
+/// Prometheus expect them (the OpenTelemetry → Prometheus compatibility specification).
+pub mod exemplar {
+    /// The trace id label of an exemplar.
+    pub const TRACE_ID: &str = "trace_id";
+    /// The span id label of an exemplar.
+    pub const SPAN_ID: &str = "span_id";
+}

@@ -1,0 +1,3 @@
+//! Bench: log enrichment overhead.
+
+fn main() {}
