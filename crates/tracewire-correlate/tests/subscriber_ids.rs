@@ -97,13 +97,10 @@ fn unsampled_spans_still_give_ids_with_flags_00() {
     let (trace_id, span_id) =
         tracing::subscriber::with_default(subscriber(&traces, &logs, &out, true), || {
             let span = tracing::info_span!("dropped");
-            let ids = span.in_scope(|| {
-                tracing::info!("not sampled");
-                let cx = span.context();
-                let sc = cx.span().span_context().clone();
-                (sc.trace_id(), sc.span_id())
-            });
-            ids
+            let _entered = span.enter();
+            tracing::info!("not sampled");
+            let sc = span.context().span().span_context().clone();
+            (sc.trace_id(), sc.span_id())
         });
     assert!(traces.spans().is_empty(), "not sampled, not exported");
     let line = &out.json_lines()[0];

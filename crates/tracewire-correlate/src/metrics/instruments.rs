@@ -84,7 +84,7 @@ pub const DEFAULT_BOUNDARIES: [f64; 15] = [
 /// // The trace id is on the exemplar, after `#`, never a label of the series.
 /// assert!(line.starts_with(
 ///     "payment_requests_total{status=\"ok\"} 1 # \
-///      {trace_id=\"4bf92f3577b34da6a3ce929d0e0e4736\",span_id=\"00f067aa0ba902b7\"} 1 "
+///      {trace_id=\"4bf92f3577b34da6a3ce929d0e0e4736\",span_id=\"00f067aa0ba902b7\"} 1.0 "
 /// ));
 /// ```
 #[derive(Clone)]
@@ -216,7 +216,8 @@ impl Metrics {
             Entry::Occupied(e) => Some(e.get().clone()),
             Entry::Vacant(e) => {
                 let family = make();
-                let help = help.to_owned();
+                // prometheus-client ends every help text with a period.
+                let help = help.trim_end_matches('.').to_owned();
                 match (&family, unit) {
                     (Registered::Counter(f), Some(u)) => {
                         state.registry.register_with_unit(name, help, u, f.clone())

@@ -34,7 +34,7 @@
 //! let app: axum::Router = axum::Router::new().route_service("/metrics", metrics.service());
 //! # drop(app);
 //! assert!(metrics.encode().contains(
-//!     "http_server_request_duration_seconds_bucket{http_request_method=\"GET\",le=\"0.05\"} 1"
+//!     "http_server_request_duration_seconds_bucket{le=\"0.05\",http_request_method=\"GET\"} 1"
 //! ));
 //! ```
 

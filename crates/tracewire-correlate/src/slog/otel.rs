@@ -270,31 +270,31 @@ struct Attributes<'a, R> {
 }
 
 impl<R: LogRecord> Attributes<'_, R> {
-    /// Holds a trace context field aside when it parses; `false` when it is not one.
+    /// Holds a trace context field aside when it parses; `false` when it is not one (the first
+    /// of repeated fields wins).
     fn lift(&mut self, key: &'static str, val: &str) -> bool {
+        let lifted = &mut self.lifted;
         if key == self.names.trace_id {
-            if let Some(id) = hex::parse_trace_id(val.as_bytes()) {
-                if self.lifted.trace_id.is_none() {
-                    self.lifted.trace_id = Some((id, val.to_owned()));
-                }
-                return true;
-            }
+            let Some(id) = hex::parse_trace_id(val.as_bytes()) else {
+                return false;
+            };
+            lifted.trace_id.get_or_insert_with(|| (id, val.to_owned()));
         } else if key == self.names.span_id {
-            if let Some(id) = hex::parse_span_id(val.as_bytes()) {
-                if self.lifted.span_id.is_none() {
-                    self.lifted.span_id = Some((id, val.to_owned()));
-                }
-                return true;
-            }
+            let Some(id) = hex::parse_span_id(val.as_bytes()) else {
+                return false;
+            };
+            lifted.span_id.get_or_insert_with(|| (id, val.to_owned()));
         } else if key == self.names.trace_flags {
-            if let Some([f]) = hex::decode_lower::<1>(val.as_bytes()) {
-                if self.lifted.flags.is_none() {
-                    self.lifted.flags = Some((TraceFlags::new(f), val.to_owned()));
-                }
-                return true;
-            }
+            let Some([flags]) = hex::decode_lower::<1>(val.as_bytes()) else {
+                return false;
+            };
+            lifted
+                .flags
+                .get_or_insert_with(|| (TraceFlags::new(flags), val.to_owned()));
+        } else {
+            return false;
         }
-        false
+        true
     }
 
     fn add(&mut self, key: &'static str, value: impl Into<AnyValue>) {

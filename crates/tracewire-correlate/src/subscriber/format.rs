@@ -277,6 +277,8 @@ impl<W: fmt::Write> fmt::Write for TextSuffix<'_, W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fmt::Write as _;
+
     use opentelemetry::trace::{SpanId, TraceFlags, TraceId};
 
     fn ids() -> TraceIds {
