@@ -5,7 +5,7 @@ use std::any::TypeId;
 use std::sync::OnceLock;
 
 use opentelemetry::Context;
-use opentelemetry::trace::TraceContextExt;
+use opentelemetry::trace::{SpanId, TraceContextExt};
 use tracing::dispatcher::WeakDispatch;
 use tracing::level_filters::LevelFilter;
 use tracing::span::{Attributes, Id, Record};
@@ -88,14 +88,39 @@ impl<L> WithOtelContext<L> {
         if Context::is_current_telemetry_suppressed() {
             return None;
         }
-        let id = ctx.event_span(event)?.id();
-        let dispatch = self.dispatch.get()?.upgrade()?;
-        let cx = tracing_opentelemetry::get_otel_context(&id, &dispatch)?;
-        let wanted = cx.span().span_context().span_id();
+        let span = ctx.event_span(event)?;
         let current = Context::map_current(|c| c.span().span_context().span_id());
-        (wanted != current && cx.span().span_context().is_valid()).then_some(cx)
+        // Fast path: the span's OpenTelemetry span id, cached by an earlier event, is the
+        // current one (tracing-opentelemetry made it current on entry), or there is none.
+        let cached = span.extensions().get::<OtelSpanId>().copied();
+        if let Some(OtelSpanId(cached)) = cached
+            && (cached == current || cached == SpanId::INVALID)
+        {
+            return None;
+        }
+        let dispatch = self.dispatch.get()?.upgrade()?;
+        let cx = tracing_opentelemetry::get_otel_context(&span.id(), &dispatch);
+        let span_id = cx
+            .as_ref()
+            .map(|cx| cx.span().span_context().clone())
+            .filter(|sc| sc.is_valid())
+            .map_or(SpanId::INVALID, |sc| sc.span_id());
+        let mut extensions = span.extensions_mut();
+        if extensions.get_mut::<OtelSpanId>().is_none() {
+            extensions.insert(OtelSpanId(span_id));
+        }
+        drop(extensions);
+        (span_id != current && span_id != SpanId::INVALID)
+            .then_some(cx)
+            .flatten()
     }
 }
+
+/// The OpenTelemetry span id of a `tracing` span ([`SpanId::INVALID`] when it has none),
+/// kept in the span's extensions from its first event on. Ids never change once the
+/// OpenTelemetry span is started, which looking it up does.
+#[derive(Clone, Copy, Debug)]
+struct OtelSpanId(SpanId);
 
 /// Adds [`with_otel_context`](OtelContextExt::with_otel_context) to every layer.
 pub trait OtelContextExt: Sized + sealed::Sealed {
