@@ -27,6 +27,7 @@
 
 use std::time::Duration;
 
+use opentelemetry_sdk::metrics::Temporality;
 use tracewire_core::env::{EnvSource, OtelEnv, warn_once};
 
 /// A telemetry signal.
@@ -502,13 +503,13 @@ impl SpanLimitSettings {
     }
 
     pub(crate) fn to_sdk(self) -> opentelemetry_sdk::trace::SpanLimits {
-        let mut l = opentelemetry_sdk::trace::SpanLimits::default();
-        l.max_attributes_per_span = self.attribute_count;
-        l.max_events_per_span = self.event_count;
-        l.max_links_per_span = self.link_count;
-        l.max_attributes_per_event = self.event_attribute_count;
-        l.max_attributes_per_link = self.link_attribute_count;
-        l
+        opentelemetry_sdk::trace::SpanLimits {
+            max_attributes_per_span: self.attribute_count,
+            max_events_per_span: self.event_count,
+            max_links_per_span: self.link_count,
+            max_attributes_per_event: self.event_attribute_count,
+            max_attributes_per_link: self.link_attribute_count,
+        }
     }
 }
 
@@ -519,6 +520,9 @@ pub struct MetricSettings {
     pub interval: Duration,
     /// The time limit of one export (default 30 s).
     pub timeout: Duration,
+    /// The OTLP exporter's temporality (`OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`:
+    /// `cumulative`, the default, `delta` or `lowmemory`).
+    pub temporality: opentelemetry_sdk::metrics::Temporality,
 }
 
 impl MetricSettings {
@@ -538,6 +542,16 @@ impl MetricSettings {
         MetricSettings {
             interval: nonzero("OTEL_METRIC_EXPORT_INTERVAL").unwrap_or(Duration::from_secs(60)),
             timeout: nonzero("OTEL_METRIC_EXPORT_TIMEOUT").unwrap_or(Duration::from_secs(30)),
+            temporality: env
+                .enum_of(
+                    "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE",
+                    &[
+                        ("cumulative", Temporality::Cumulative),
+                        ("delta", Temporality::Delta),
+                        ("lowmemory", Temporality::LowMemory),
+                    ],
+                )
+                .unwrap_or_default(),
         }
     }
 }
@@ -826,5 +840,11 @@ mod tests {
         ]));
         assert_eq!(s.interval, Duration::from_millis(250));
         assert_eq!(s.timeout, Duration::from_secs(30));
+        assert_eq!(d.temporality, Temporality::Cumulative);
+        let delta = MetricSettings::from_env(&env(&[(
+            "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE",
+            "Delta",
+        )]));
+        assert_eq!(delta.temporality, Temporality::Delta);
     }
 }

@@ -254,15 +254,15 @@ impl Rule {
     }
 
     fn matches(&self, name: &str, kind: &SpanKind, attributes: &[KeyValue]) -> bool {
-        if let Some(k) = &self.kind {
-            if k != kind {
-                return false;
-            }
+        if let Some(k) = &self.kind
+            && k != kind
+        {
+            return false;
         }
-        if let Some(m) = &self.name {
-            if !m.is_match(name) {
-                return false;
-            }
+        if let Some(m) = &self.name
+            && !m.is_match(name)
+        {
+            return false;
         }
         self.attributes.iter().all(|(key, m)| {
             attributes
