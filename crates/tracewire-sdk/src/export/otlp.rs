@@ -147,6 +147,16 @@ impl<E: SpanExporter + 'static> SpanExporter for OnRuntime<E> {
     fn force_flush(&self) -> OTelSdkResult {
         self.inner.force_flush()
     }
+
+    fn set_resource(&mut self, resource: &opentelemetry_sdk::Resource) {
+        // The resource is set before the first export, when no export holds a clone.
+        match Arc::get_mut(&mut self.inner) {
+            Some(inner) => inner.set_resource(resource),
+            None => {
+                tracing::warn!(target: "tracewire::sdk", "the resource could not be set on the gRPC span exporter")
+            }
+        }
+    }
 }
 
 /// The OTLP span exporter.
