@@ -718,7 +718,8 @@ mod tests {
 
     #[test]
     fn exporters_lists() {
-        let cases: &[(&[(&str, &str)], &[ExporterKind])] = &[
+        type Vars<'a> = &'a [(&'a str, &'a str)];
+        let cases: &[(Vars<'_>, &[ExporterKind])] = &[
             (&[], &[ExporterKind::Otlp]),
             (&[("OTEL_TRACES_EXPORTER", "none")], &[]),
             (

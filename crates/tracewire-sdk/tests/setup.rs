@@ -35,7 +35,9 @@ impl SpanExporter for ResourceProbe {
         Ok(())
     }
     fn set_resource(&mut self, resource: &Resource) {
-        *self.0.lock().unwrap() = Some(resource.clone());
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some(resource.clone());
+        }
     }
 }
 

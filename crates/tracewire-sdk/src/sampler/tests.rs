@@ -561,12 +561,8 @@ fn env_samplers() {
         };
     use SamplingDecision::{Drop, RecordAndSample};
     let mid = TraceId::from_bytes([0, 0, 0, 0, 0, 0, 0, 0, 0x60, 0, 0, 0, 0, 0, 0, 0]); // picked by ratios above ~0.38
-    let cases: &[(
-        &[(&str, &str)],
-        Option<bool>,
-        TraceId,
-        Option<SamplingDecision>,
-    )] = &[
+    type Vars<'a> = &'a [(&'a str, &'a str)];
+    let cases: &[(Vars<'_>, Option<bool>, TraceId, Option<SamplingDecision>)] = &[
         (&[], None, NONE_PICK, None),
         (
             &[("OTEL_TRACES_SAMPLER", "always_on")],
