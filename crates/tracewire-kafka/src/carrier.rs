@@ -1,0 +1,280 @@
+//! Carriers between OpenTelemetry propagators and Kafka message headers.
+//!
+//! # Example
+//!
+//! ```
+//! use opentelemetry::propagation::{Extractor, TextMapPropagator};
+//! use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
+//! use opentelemetry::Context;
+//! use rdkafka::message::{Header, OwnedHeaders, OwnedMessage, Timestamp};
+//! use tracewire_kafka::carrier::{inject_context, HeadersExtractor};
+//! use opentelemetry_sdk::propagation::TraceContextPropagator;
+//!
+//! // A retried message: it carries an old traceparent and a header of the application.
+//! let old = OwnedHeaders::new()
+//!     .insert(Header { key: "traceparent", value: Some("00-11111111111111111111111111111111-2222222222222222-01") })
+//!     .insert(Header { key: "content-type", value: Some("application/json") });
+//!
+//! let sc = SpanContext::new(
+//!     TraceId::from_bytes([0x4b; 16]), SpanId::from_bytes([0x0f; 8]),
+//!     TraceFlags::SAMPLED, false, TraceState::NONE,
+//! );
+//! let cx = Context::new().with_remote_span_context(sc);
+//! let headers = inject_context(&cx, &TraceContextPropagator::new(), Some(old));
+//!
+//! let message = OwnedMessage::new(None, None, "orders".into(), Timestamp::NotAvailable, 0, 0, Some(headers));
+//! let extractor = HeadersExtractor::new(&message);
+//! assert_eq!(extractor.get("content-type"), Some("application/json"));
+//! assert_eq!(
+//!     extractor.get("traceparent"),
+//!     Some("00-4b4b4b4b4b4b4b4b4b4b4b4b4b4b4b4b-0f0f0f0f0f0f0f0f-01"),
+//! );
+//! // The old traceparent is gone, the application's header kept; the SDK's propagator also
+//! // writes an (empty) tracestate.
+//! assert_eq!(extractor.keys(), ["content-type", "traceparent", "tracestate"]);
+//! ```
+//!
+//! # Reading headers ([`HeadersExtractor`])
+//!
+//! Kafka header names are case-sensitive byte strings, and a header may repeat. The extractor
+//! follows the Kafka clients (Java's `Headers::lastHeader`):
+//!
+//! - names match exactly (no case folding);
+//! - when a name repeats, the **last** value wins;
+//! - a value that is null or not UTF-8 counts as absent (the last *readable* value wins);
+//! - a name that is not UTF-8 is never a propagation field, so it is skipped. rdkafka's own
+//!   `Headers` accessors panic on such a name (they unwrap the conversion); this carrier reads
+//!   the raw bytes through librdkafka instead and never panics, whatever the producer sent.
+//!
+//! # Writing headers ([`inject_context`], [`HeadersInjector`])
+//!
+//! rdkafka's headers can only be appended to. [`inject_context`] first drops every earlier trace
+//! header (`traceparent`, `tracestate`, `baggage` and every field the propagator declares), then
+//! appends what the propagator writes, so a retried or forwarded message carries exactly one
+//! trace context. When the message has no earlier trace header its headers are appended to in
+//! place; otherwise they are rebuilt with every other header kept byte for byte and in order,
+//! null values and non-UTF-8 names included.
+
+use std::sync::Arc;
+
+use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
+use opentelemetry::{Context, global};
+use rdkafka::Message;
+use rdkafka::message::{BorrowedHeaders, Header, OwnedHeaders};
+use tracewire_core::semconv::header;
+
+use crate::ffi;
+
+/// Trace headers that are always replaced on injection, whatever the propagator declares.
+const TRACE_HEADERS: [&str; 3] = [header::TRACEPARENT, header::TRACESTATE, header::BAGGAGE];
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for rdkafka::message::BorrowedHeaders {}
+    impl Sealed for rdkafka::message::OwnedHeaders {}
+}
+
+/// rdkafka's two header types, [`BorrowedHeaders`] (of consumed messages) and [`OwnedHeaders`]
+/// (of [`OwnedMessage`](rdkafka::message::OwnedMessage)s and records), seen as the native list
+/// the carrier reads byte by byte. Sealed.
+pub trait KafkaHeaders: sealed::Sealed {
+    /// The headers as a borrowed native list.
+    fn as_native(&self) -> &BorrowedHeaders;
+}
+
+impl KafkaHeaders for BorrowedHeaders {
+    fn as_native(&self) -> &BorrowedHeaders {
+        self
+    }
+}
+
+impl KafkaHeaders for OwnedHeaders {
+    fn as_native(&self) -> &BorrowedHeaders {
+        self.as_borrowed()
+    }
+}
+
+/// Reads propagation fields from the headers of a Kafka message (see the module docs for the
+/// rules). Works on [`BorrowedMessage`](rdkafka::message::BorrowedMessage) and
+/// [`OwnedMessage`](rdkafka::message::OwnedMessage).
+#[derive(Clone, Copy)]
+pub struct HeadersExtractor<'a> {
+    headers: Option<&'a BorrowedHeaders>,
+}
+
+impl std::fmt::Debug for HeadersExtractor<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HeadersExtractor")
+            .field("count", &self.headers.map_or(0, ffi::count))
+            .finish()
+    }
+}
+
+impl<'a> HeadersExtractor<'a> {
+    /// An extractor over the headers of `message` (none: every field is absent).
+    pub fn new<M>(message: &'a M) -> Self
+    where
+        M: Message,
+        M::Headers: KafkaHeaders,
+    {
+        Self {
+            headers: message.headers().map(KafkaHeaders::as_native),
+        }
+    }
+
+    /// An extractor over a header list.
+    pub fn from_headers<H: KafkaHeaders>(headers: &'a H) -> Self {
+        Self {
+            headers: Some(headers.as_native()),
+        }
+    }
+
+    fn raw(&self) -> impl Iterator<Item = ffi::RawHeader<'a>> + 'a {
+        let headers = self.headers;
+        let count = headers.map_or(0, ffi::count);
+        (0..count).filter_map(move |i| headers.and_then(|h| ffi::header(h, i)))
+    }
+}
+
+impl Extractor for HeadersExtractor<'_> {
+    /// The last readable value of the header named exactly `key`.
+    fn get(&self, key: &str) -> Option<&str> {
+        let mut found = None;
+        for h in self.raw() {
+            if h.name == key.as_bytes()
+                && let Some(v) = h.value.and_then(|v| std::str::from_utf8(v).ok())
+            {
+                found = Some(v);
+            }
+        }
+        found
+    }
+
+    /// Every UTF-8 header name, once each, in order of first appearance.
+    fn keys(&self) -> Vec<&str> {
+        let mut keys: Vec<&str> = Vec::new();
+        for h in self.raw() {
+            if let Ok(name) = std::str::from_utf8(h.name)
+                && !keys.contains(&name)
+            {
+                keys.push(name);
+            }
+        }
+        keys
+    }
+
+    /// The value [`get`](Extractor::get) returns, alone: with Kafka's last-value-wins rule a
+    /// repeated header has one value, so propagators that combine repeated headers see the same
+    /// value as those that call `get`.
+    fn get_all(&self, key: &str) -> Option<Vec<&str>> {
+        self.get(key).map(|v| vec![v])
+    }
+}
+
+/// Writes propagation fields into message headers by appending (use [`inject_context`] to also
+/// replace earlier trace headers).
+#[derive(Debug, Default)]
+pub struct HeadersInjector {
+    headers: Option<OwnedHeaders>,
+}
+
+impl HeadersInjector {
+    /// An injector appending to `headers` (or to a new list).
+    pub fn new(headers: Option<OwnedHeaders>) -> Self {
+        Self { headers }
+    }
+
+    /// The headers written so far (`None` if there were none and nothing was written).
+    pub fn into_headers(self) -> Option<OwnedHeaders> {
+        self.headers
+    }
+}
+
+impl Injector for HeadersInjector {
+    fn set(&mut self, key: &str, value: String) {
+        let headers = self
+            .headers
+            .take()
+            .unwrap_or_else(|| OwnedHeaders::new_with_capacity(3));
+        self.headers = Some(headers.insert(Header {
+            key,
+            value: Some(value.as_str()),
+        }));
+    }
+}
+
+/// Whether `name` is a trace header: one of the fixed set or a field `propagator` declares.
+fn is_trace_header(name: &[u8], propagator: &dyn TextMapPropagator) -> bool {
+    TRACE_HEADERS.iter().any(|f| f.as_bytes() == name)
+        || propagator.fields().any(|f| f.as_bytes() == name)
+}
+
+/// `headers` without its trace headers, every other header kept byte for byte and in order;
+/// the same list when it has no trace header.
+fn without_trace_headers(
+    headers: OwnedHeaders,
+    propagator: &dyn TextMapPropagator,
+) -> OwnedHeaders {
+    let native = headers.as_borrowed();
+    let count = ffi::count(native);
+    let has_trace_header = (0..count)
+        .any(|i| ffi::header(native, i).is_some_and(|h| is_trace_header(h.name, propagator)));
+    if !has_trace_header {
+        return headers;
+    }
+    let mut rebuilt = OwnedHeaders::new_with_capacity(count + 2);
+    for i in 0..count {
+        if let Some(h) = ffi::header(native, i)
+            && !is_trace_header(h.name, propagator)
+        {
+            ffi::add(&mut rebuilt, h.name, h.value);
+        }
+    }
+    rebuilt
+}
+
+/// Injects `cx` with `propagator` into `headers` (or a new list), replacing every earlier trace
+/// header, and returns the headers to put on the record.
+///
+/// Earlier trace headers are `traceparent`, `tracestate`, `baggage` and every field
+/// `propagator` declares; every other header is kept byte for byte, in order, null values and
+/// non-UTF-8 names included.
+pub fn inject_context(
+    cx: &Context,
+    propagator: &dyn TextMapPropagator,
+    headers: Option<OwnedHeaders>,
+) -> OwnedHeaders {
+    let headers = headers.map(|h| without_trace_headers(h, propagator));
+    let mut injector = HeadersInjector::new(headers);
+    propagator.inject_context(cx, &mut injector);
+    injector.into_headers().unwrap_or_default()
+}
+
+/// Which propagator the instrumentation uses.
+#[derive(Clone, Default)]
+pub(crate) enum Propagation {
+    /// The globally installed one, read at every message.
+    #[default]
+    Global,
+    /// One given to the builder.
+    Custom(Arc<dyn TextMapPropagator + Send + Sync>),
+}
+
+impl std::fmt::Debug for Propagation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Global => f.write_str("Global"),
+            Self::Custom(_) => f.write_str("Custom"),
+        }
+    }
+}
+
+impl Propagation {
+    /// Runs `f` with the propagator.
+    pub(crate) fn with<R>(&self, mut f: impl FnMut(&dyn TextMapPropagator) -> R) -> R {
+        match self {
+            Self::Global => global::get_text_map_propagator(f),
+            Self::Custom(p) => f(p.as_ref()),
+        }
+    }
+}

@@ -1,0 +1,501 @@
+//! A traced [`FutureProducer`]: one `send {topic}` span of kind PRODUCER per message, from the
+//! call to the delivery report, with the span's context injected into the message headers.
+//!
+//! # Example
+//!
+//! ```
+//! use rdkafka::mocking::MockCluster;
+//! use rdkafka::producer::FutureRecord;
+//! use rdkafka::ClientConfig;
+//! use tracewire_kafka::TracedProducer;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let cluster = MockCluster::new(1)?; // librdkafka's in-process broker
+//! cluster.create_topic("orders", 1, 1)?;
+//! let mut config = ClientConfig::new();
+//! config.set("bootstrap.servers", cluster.bootstrap_servers());
+//!
+//! let producer = TracedProducer::from_config(&config)?;
+//! let record = FutureRecord::to("orders").key("order-42").payload("{\"total\":12}");
+//! let delivery = producer.send(record, std::time::Duration::from_secs(5)).await;
+//! let delivered = delivery.map_err(|(e, _)| e)?;
+//! assert_eq!(delivered.partition, 0);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Span attributes
+//!
+//! At the start (so samplers see them): `messaging.system` = `kafka`,
+//! `messaging.operation.type` = `send`, `messaging.operation.name` = `send`,
+//! `messaging.destination.name`, `messaging.destination.partition.id` when the record names a
+//! partition, `server.address` and `server.port` (the first broker of `bootstrap.servers`),
+//! `messaging.client.id` (`client.id`), `messaging.kafka.message.key` for a UTF-8 key (see
+//! [`ProducerBuilder::with_key_attribute`]) and `messaging.kafka.message.tombstone` = `true` for
+//! a record without payload.
+//!
+//! # When the span ends
+//!
+//! At the delivery report: on success with `messaging.destination.partition.id` and
+//! `messaging.kafka.offset`; on failure with status Error and `error.type` set to librdkafka's
+//! name of the error (`_MSG_TIMED_OUT`, `_QUEUE_FULL`, `KAFKA_STORAGE_ERROR`, `_OTHER` for an
+//! error without code). A send future dropped before the report ends the span without status.
+//!
+//! # Headers
+//!
+//! The span's context is injected with the propagator (the global one unless
+//! [`ProducerBuilder::with_propagator`] sets another) after removing every earlier trace header,
+//! so a retried or forwarded record carries exactly one trace context; see
+//! [`carrier`](crate::carrier). [`ProducerBuilder::with_injection`] turns injection off (for
+//! brokers older than Kafka 0.11, which reject headers).
+//!
+//! Spec: [OpenTelemetry semantic conventions for Kafka](https://opentelemetry.io/docs/specs/semconv/messaging/kafka/).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+use std::time::Instant;
+
+use opentelemetry::propagation::TextMapPropagator;
+use opentelemetry::trace::{SpanBuilder, SpanKind, Status, TraceContextExt, Tracer};
+use opentelemetry::{Context, KeyValue, StringValue, Value};
+use rdkafka::ClientConfig;
+use rdkafka::client::{ClientContext, DefaultClientContext};
+use rdkafka::config::FromClientConfig;
+use rdkafka::error::{KafkaError, KafkaResult};
+use rdkafka::message::ToBytes;
+use rdkafka::producer::future_producer::{Delivery, OwnedDeliveryResult};
+use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
+use rdkafka::util::{AsyncRuntime, DefaultRuntime, Timeout};
+use tracewire_core::semconv::{OTHER, attribute};
+
+use crate::attrs::{self, ClientInfo};
+use crate::carrier::{Propagation, inject_context};
+use crate::metrics::{MeterSource, Metrics};
+use crate::otel::GlobalTracer;
+
+/// `messaging.operation.type` and `messaging.operation.name` of a send.
+const SEND: &str = "send";
+
+/// A [`FutureProducer`] that traces every message it sends (see the [module docs](self)).
+///
+/// Cheap to clone: clones share the producer and its telemetry.
+pub struct TracedProducer<C = DefaultClientContext, R = DefaultRuntime, T = GlobalTracer>
+where
+    C: ClientContext + 'static,
+{
+    producer: FutureProducer<C, R>,
+    tracer: T,
+    common: Arc<Common>,
+}
+
+/// Everything but the tracer, shared by the producer and its delivery futures.
+#[derive(Debug)]
+struct Common {
+    propagation: Propagation,
+    inject: bool,
+    record_key: bool,
+    client: ClientInfo,
+    metrics: Metrics,
+}
+
+impl<C, R, T> Clone for TracedProducer<C, R, T>
+where
+    C: ClientContext + 'static,
+    T: Clone,
+{
+    fn clone(&self) -> Self {
+        Self {
+            producer: self.producer.clone(),
+            tracer: self.tracer.clone(),
+            common: Arc::clone(&self.common),
+        }
+    }
+}
+
+impl<C, R, T> std::fmt::Debug for TracedProducer<C, R, T>
+where
+    C: ClientContext + 'static,
+{
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TracedProducer")
+            .field("common", &self.common)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`TracedProducer`] around an existing [`FutureProducer`].
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct ProducerBuilder<C = DefaultClientContext, R = DefaultRuntime, T = GlobalTracer>
+where
+    C: ClientContext + 'static,
+{
+    producer: FutureProducer<C, R>,
+    tracer: T,
+    propagation: Propagation,
+    inject: bool,
+    record_key: bool,
+    client: ClientInfo,
+    meter: MeterSource,
+}
+
+impl TracedProducer<DefaultClientContext, DefaultRuntime, GlobalTracer> {
+    /// Creates the [`FutureProducer`] from `config` and traces it with the global tracer and
+    /// propagator, taking `server.address`/`server.port` from `bootstrap.servers` and
+    /// `messaging.client.id` from `client.id`.
+    ///
+    /// # Errors
+    ///
+    /// What [`FutureProducer::from_config`] returns for an invalid configuration.
+    pub fn from_config(config: &ClientConfig) -> KafkaResult<Self> {
+        let producer = FutureProducer::<DefaultClientContext, DefaultRuntime>::from_config(config)?;
+        Ok(Self::builder(producer).with_client_config(config).build())
+    }
+}
+
+impl<C: ClientContext + 'static, R> TracedProducer<C, R, GlobalTracer> {
+    /// A builder tracing `producer`, with the global tracer and propagator and no client
+    /// attributes until [`ProducerBuilder::with_client_config`] gives them.
+    pub fn builder(producer: FutureProducer<C, R>) -> ProducerBuilder<C, R, GlobalTracer> {
+        ProducerBuilder {
+            producer,
+            tracer: GlobalTracer::default(),
+            propagation: Propagation::Global,
+            inject: true,
+            record_key: true,
+            client: ClientInfo::default(),
+            meter: MeterSource::Global,
+        }
+    }
+}
+
+impl<C: ClientContext + 'static, R, T> ProducerBuilder<C, R, T> {
+    /// Takes `server.address`/`server.port` from `bootstrap.servers` (its first broker) and
+    /// `messaging.client.id` from `client.id` of the configuration the producer was made from.
+    pub fn with_client_config(mut self, config: &ClientConfig) -> Self {
+        let info = ClientInfo::from_config(config);
+        self.client = ClientInfo {
+            group: None,
+            ..info
+        };
+        self
+    }
+
+    /// Traces with `tracer` instead of the global tracer (a concrete tracer also saves the
+    /// allocation of a boxed span per message).
+    pub fn with_tracer<T2>(self, tracer: T2) -> ProducerBuilder<C, R, T2>
+    where
+        T2: Tracer,
+    {
+        ProducerBuilder {
+            producer: self.producer,
+            tracer,
+            propagation: self.propagation,
+            inject: self.inject,
+            record_key: self.record_key,
+            client: self.client,
+            meter: self.meter,
+        }
+    }
+
+    /// Injects with `propagator` instead of the globally installed one.
+    pub fn with_propagator<P>(mut self, propagator: P) -> Self
+    where
+        P: TextMapPropagator + Send + Sync + 'static,
+    {
+        self.propagation = Propagation::Custom(Arc::new(propagator));
+        self
+    }
+
+    /// Whether to inject the span's context into the message headers (default `true`). Turn it
+    /// off for brokers older than Kafka 0.11, which reject records with headers; earlier trace
+    /// headers of the record are then left as they are.
+    pub fn with_injection(mut self, inject: bool) -> Self {
+        self.inject = inject;
+        self
+    }
+
+    /// Whether to record UTF-8 message keys as `messaging.kafka.message.key` (default `true`).
+    /// Turn it off when keys carry data that must not reach the tracing backend.
+    pub fn with_key_attribute(mut self, record: bool) -> Self {
+        self.record_key = record;
+        self
+    }
+
+    /// Records metrics with `meter` instead of the global meter provider's.
+    pub fn with_meter(mut self, meter: opentelemetry::metrics::Meter) -> Self {
+        self.meter = MeterSource::Given(meter);
+        self
+    }
+
+    /// Records no metrics.
+    pub fn without_metrics(mut self) -> Self {
+        self.meter = MeterSource::Off;
+        self
+    }
+
+    /// The traced producer.
+    pub fn build(self) -> TracedProducer<C, R, T> {
+        TracedProducer {
+            producer: self.producer,
+            tracer: self.tracer,
+            common: Arc::new(Common {
+                propagation: self.propagation,
+                inject: self.inject,
+                record_key: self.record_key,
+                client: self.client,
+                metrics: Metrics::new(self.meter),
+            }),
+        }
+    }
+}
+
+impl<C, R, T> TracedProducer<C, R, T>
+where
+    C: ClientContext + 'static,
+    R: AsyncRuntime,
+    T: Tracer,
+    T::Span: Send + Sync + 'static,
+{
+    /// The producer being traced (for flushing, transactions, metadata: anything but sending).
+    pub fn inner(&self) -> &FutureProducer<C, R> {
+        &self.producer
+    }
+
+    /// Like [`FutureProducer::send`], traced: the span starts now, as a child of the current
+    /// context, and ends at the delivery report.
+    ///
+    /// The returned future is `Send` whenever the record's key and payload types are `Sync`:
+    /// it holds the span's [`Context`], never a context guard.
+    pub fn send<'a, K, P, Tm>(
+        &'a self,
+        record: FutureRecord<'a, K, P>,
+        queue_timeout: Tm,
+    ) -> impl Future<Output = OwnedDeliveryResult> + 'a
+    where
+        K: ToBytes + ?Sized + 'a,
+        P: ToBytes + ?Sized + 'a,
+        Tm: Into<Timeout> + 'a,
+    {
+        let (record, mut op) = self.start(record);
+        let send = self.producer.send(record, queue_timeout);
+        async move {
+            let result = send.await;
+            match &result {
+                Ok(delivery) => op.delivered(delivery),
+                Err((err, _)) => op.failed(err),
+            }
+            result
+        }
+    }
+
+    /// Like [`FutureProducer::send_result`], traced: when enqueueing fails the span ends at
+    /// once with the error, and the record comes back with this attempt's trace headers (a
+    /// retry replaces them).
+    ///
+    /// # Errors
+    ///
+    /// What [`FutureProducer::send_result`] returns: the enqueue error and the record.
+    #[allow(clippy::result_large_err)]
+    pub fn send_result<'a, K, P>(
+        &self,
+        record: FutureRecord<'a, K, P>,
+    ) -> Result<TracedDeliveryFuture, (KafkaError, FutureRecord<'a, K, P>)>
+    where
+        K: ToBytes + ?Sized,
+        P: ToBytes + ?Sized,
+    {
+        let (record, mut op) = self.start(record);
+        match self.producer.send_result(record) {
+            Ok(inner) => Ok(TracedDeliveryFuture { inner, op }),
+            Err((err, record)) => {
+                op.failed(&err);
+                Err((err, record))
+            }
+        }
+    }
+
+    fn start<'a, K, P>(
+        &self,
+        mut record: FutureRecord<'a, K, P>,
+    ) -> (FutureRecord<'a, K, P>, SendOp)
+    where
+        K: ToBytes + ?Sized,
+        P: ToBytes + ?Sized,
+    {
+        let common = &self.common;
+        let parent = Context::current();
+        let topic = StringValue::from(Arc::<str>::from(record.topic));
+        let mut attrs = Vec::with_capacity(12);
+        attrs.push(attrs::system());
+        attrs.push(KeyValue::new(attribute::MESSAGING_OPERATION_TYPE, SEND));
+        attrs.push(KeyValue::new(attribute::MESSAGING_OPERATION_NAME, SEND));
+        attrs.push(KeyValue::new(
+            attribute::MESSAGING_DESTINATION_NAME,
+            topic.clone(),
+        ));
+        let partition = record.partition.map(attrs::partition);
+        if let Some(p) = &partition {
+            attrs.push(KeyValue::new(
+                attribute::MESSAGING_DESTINATION_PARTITION_ID,
+                p.clone(),
+            ));
+        }
+        common.client.push(&mut attrs, true);
+        if common.record_key
+            && let Some(kv) = attrs::key(record.key.map(ToBytes::to_bytes))
+        {
+            attrs.push(kv);
+        }
+        if record.payload.is_none() {
+            attrs.push(KeyValue::new(
+                attribute::MESSAGING_KAFKA_MESSAGE_TOMBSTONE,
+                true,
+            ));
+        }
+        let builder = SpanBuilder::from_name(format!("{SEND} {}", record.topic))
+            .with_kind(SpanKind::Producer)
+            .with_attributes(attrs);
+        let span = self.tracer.build_with_context(builder, &parent);
+        let cx = parent.with_span(span);
+        if common.inject {
+            let mut headers = record.headers.take();
+            let injected = common
+                .propagation
+                .with(|p| inject_context(&cx, p, headers.take()));
+            record.headers = Some(injected);
+        }
+        let op = SendOp {
+            cx,
+            started: Instant::now(),
+            topic,
+            partition,
+            common: Arc::clone(common),
+            ended: false,
+        };
+        (record, op)
+    }
+}
+
+/// One traced send in flight; ends its span exactly once.
+#[derive(Debug)]
+struct SendOp {
+    cx: Context,
+    started: Instant,
+    topic: StringValue,
+    partition: Option<Value>,
+    common: Arc<Common>,
+    ended: bool,
+}
+
+impl SendOp {
+    fn delivered(&mut self, delivery: &Delivery) {
+        let span = self.cx.span();
+        let partition = attrs::partition(delivery.partition);
+        span.set_attribute(KeyValue::new(
+            attribute::MESSAGING_DESTINATION_PARTITION_ID,
+            partition.clone(),
+        ));
+        span.set_attribute(KeyValue::new(
+            attribute::MESSAGING_KAFKA_OFFSET,
+            delivery.offset,
+        ));
+        self.partition = Some(partition);
+        self.end(None);
+    }
+
+    fn failed(&mut self, err: &KafkaError) {
+        let error_type = attrs::error_type(err);
+        let span = self.cx.span();
+        span.set_attribute(KeyValue::new(attribute::ERROR_TYPE, error_type));
+        span.set_status(Status::error(err.to_string()));
+        self.end(Some(error_type));
+    }
+
+    fn end(&mut self, error_type: Option<&'static str>) {
+        if std::mem::replace(&mut self.ended, true) {
+            return;
+        }
+        self.cx.span().end();
+        let metrics = &self.common.metrics;
+        if metrics.enabled() {
+            let mut attrs = Vec::with_capacity(8);
+            attrs.push(attrs::system());
+            attrs.push(KeyValue::new(attribute::MESSAGING_OPERATION_TYPE, SEND));
+            attrs.push(KeyValue::new(attribute::MESSAGING_OPERATION_NAME, SEND));
+            attrs.push(KeyValue::new(
+                attribute::MESSAGING_DESTINATION_NAME,
+                self.topic.clone(),
+            ));
+            if let Some(p) = &self.partition {
+                attrs.push(KeyValue::new(
+                    attribute::MESSAGING_DESTINATION_PARTITION_ID,
+                    p.clone(),
+                ));
+            }
+            self.common.client.push(&mut attrs, false);
+            if let Some(e) = error_type {
+                attrs.push(KeyValue::new(attribute::ERROR_TYPE, e));
+            }
+            metrics.sent(self.started.elapsed(), &attrs);
+        }
+    }
+}
+
+impl Drop for SendOp {
+    fn drop(&mut self) {
+        // A send future dropped before its delivery report: end the span (no status, since the
+        // outcome is unknown), but record no metric for a send that may still succeed.
+        if !self.ended {
+            self.ended = true;
+            self.cx.span().end();
+        }
+    }
+}
+
+/// The [`DeliveryFuture`] of a traced send: resolves like it and ends the send span with the
+/// delivery report.
+#[must_use = "futures do nothing unless polled; the span ends at the delivery report"]
+pub struct TracedDeliveryFuture {
+    inner: DeliveryFuture,
+    op: SendOp,
+}
+
+impl std::fmt::Debug for TracedDeliveryFuture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TracedDeliveryFuture")
+            .field("op", &self.op)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TracedDeliveryFuture {
+    /// The context of the send span (for instance to link other work to it).
+    pub fn context(&self) -> &Context {
+        &self.op.cx
+    }
+}
+
+impl Future for TracedDeliveryFuture {
+    type Output = <DeliveryFuture as Future>::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let out = std::task::ready!(Pin::new(&mut this.inner).poll(cx));
+        match &out {
+            Ok(Ok(delivery)) => this.op.delivered(delivery),
+            Ok(Err((err, _))) => this.op.failed(err),
+            Err(_canceled) => {
+                let span = this.op.cx.span();
+                span.set_attribute(KeyValue::new(attribute::ERROR_TYPE, OTHER));
+                span.set_status(Status::error(
+                    "delivery report canceled: the producer was dropped",
+                ));
+                this.op.end(Some(OTHER));
+            }
+        }
+        Poll::Ready(out)
+    }
+}
