@@ -48,6 +48,7 @@
 //! The workspace's `rust-version` (see the root `Cargo.toml`).
 
 pub mod bench;
+pub mod broker;
 pub mod counting;
 pub mod fuzz;
 #[cfg(feature = "grpc")]
