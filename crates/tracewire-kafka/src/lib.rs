@@ -98,5 +98,5 @@ pub mod stream;
 pub use carrier::{HeadersExtractor, HeadersInjector, KafkaHeaders};
 pub use consumer::{ConsumerBuilder, ConsumerTelemetry, Outcome, ParentMode, ProcessScope};
 pub use otel::GlobalTracer;
-pub use producer::{ProducerBuilder, TracedDeliveryFuture, TracedProducer};
+pub use producer::{ProducerBuilder, SendScope, TracedDeliveryFuture, TracedProducer};
 pub use stream::{TracedMessage, TracedStream};

@@ -279,13 +279,13 @@ where
         P: ToBytes + ?Sized + 'a,
         Tm: Into<Timeout> + 'a,
     {
-        let (record, mut op) = self.start(record);
+        let (record, mut op) = self.start_send(record);
         let send = self.producer.send(record, queue_timeout);
         async move {
             let result = send.await;
             match &result {
-                Ok(delivery) => op.delivered(delivery),
-                Err((err, _)) => op.failed(err),
+                Ok(delivery) => op.on_delivered(delivery),
+                Err((err, _)) => op.on_failed(err),
             }
             result
         }
@@ -307,7 +307,7 @@ where
         K: ToBytes + ?Sized,
         P: ToBytes + ?Sized,
     {
-        let (record, mut op) = self.start(record);
+        let (record, op) = self.start_send(record);
         match self.producer.send_result(record) {
             Ok(inner) => Ok(TracedDeliveryFuture { inner, op }),
             Err((err, record)) => {
@@ -317,10 +317,14 @@ where
         }
     }
 
-    fn start<'a, K, P>(
+    /// Starts the send span of `record` and injects its context, for sending the record some
+    /// other way (a custom retry loop, a transaction): send the returned record, then end the
+    /// scope with [`SendScope::delivered`] or [`SendScope::failed`] (dropping it ends the span
+    /// without status). [`Self::send`] and [`Self::send_result`] do exactly this.
+    pub fn start_send<'a, K, P>(
         &self,
         mut record: FutureRecord<'a, K, P>,
-    ) -> (FutureRecord<'a, K, P>, SendOp)
+    ) -> (FutureRecord<'a, K, P>, SendScope)
     where
         K: ToBytes + ?Sized,
         P: ToBytes + ?Sized,
@@ -367,7 +371,7 @@ where
                 .with(|p| inject_context(&cx, p, headers.take()));
             record.headers = Some(injected);
         }
-        let op = SendOp {
+        let op = SendScope {
             cx,
             started: Instant::now(),
             topic,
@@ -379,9 +383,10 @@ where
     }
 }
 
-/// One traced send in flight; ends its span exactly once.
+/// One traced send in flight (see [`TracedProducer::start_send`]); ends its span exactly once.
 #[derive(Debug)]
-struct SendOp {
+#[must_use = "the send span ends when this is ended or dropped"]
+pub struct SendScope {
     cx: Context,
     started: Instant,
     topic: StringValue,
@@ -390,8 +395,23 @@ struct SendOp {
     ended: bool,
 }
 
-impl SendOp {
-    fn delivered(&mut self, delivery: &Delivery) {
+impl SendScope {
+    /// The context of the send span.
+    pub fn context(&self) -> &Context {
+        &self.cx
+    }
+
+    /// Ends the span with a successful delivery report.
+    pub fn delivered(mut self, delivery: &Delivery) {
+        self.on_delivered(delivery);
+    }
+
+    /// Ends the span with a failure.
+    pub fn failed(mut self, err: &KafkaError) {
+        self.on_failed(err);
+    }
+
+    fn on_delivered(&mut self, delivery: &Delivery) {
         let span = self.cx.span();
         let partition = attrs::partition(delivery.partition);
         span.set_attribute(KeyValue::new(
@@ -406,7 +426,7 @@ impl SendOp {
         self.end(None);
     }
 
-    fn failed(&mut self, err: &KafkaError) {
+    fn on_failed(&mut self, err: &KafkaError) {
         let error_type = attrs::error_type(err);
         let span = self.cx.span();
         span.set_attribute(KeyValue::new(attribute::ERROR_TYPE, error_type));
@@ -444,7 +464,7 @@ impl SendOp {
     }
 }
 
-impl Drop for SendOp {
+impl Drop for SendScope {
     fn drop(&mut self) {
         // A send future dropped before its delivery report: end the span (no status, since the
         // outcome is unknown), but record no metric for a send that may still succeed.
@@ -460,7 +480,7 @@ impl Drop for SendOp {
 #[must_use = "futures do nothing unless polled; the span ends at the delivery report"]
 pub struct TracedDeliveryFuture {
     inner: DeliveryFuture,
-    op: SendOp,
+    op: SendScope,
 }
 
 impl std::fmt::Debug for TracedDeliveryFuture {
@@ -485,8 +505,8 @@ impl Future for TracedDeliveryFuture {
         let this = &mut *self;
         let out = std::task::ready!(Pin::new(&mut this.inner).poll(cx));
         match &out {
-            Ok(Ok(delivery)) => this.op.delivered(delivery),
-            Ok(Err((err, _))) => this.op.failed(err),
+            Ok(Ok(delivery)) => this.op.on_delivered(delivery),
+            Ok(Err((err, _))) => this.op.on_failed(err),
             Err(_canceled) => {
                 let span = this.op.cx.span();
                 span.set_attribute(KeyValue::new(attribute::ERROR_TYPE, OTHER));
