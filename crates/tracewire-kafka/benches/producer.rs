@@ -14,15 +14,18 @@
 
 use std::hint::black_box;
 
-use opentelemetry::trace::{Span as _, SpanContext, TraceContextExt as _, Tracer, TracerProvider as _};
 use opentelemetry::Context;
-use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry::trace::{
+    Span as _, SpanContext, TraceContextExt as _, Tracer, TracerProvider as _,
+};
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::future_producer::Delivery;
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, Timestamp};
 use tracewire_kafka::TracedProducer;
+use tracewire_propagation::TraceContextPropagator;
+use tracewire_testing::CountingProcessor;
 use tracewire_testing::bench::{Bench, CountingAlloc, Target};
 use tracewire_testing::broker::TansuBroker;
 
@@ -32,7 +35,12 @@ static ALLOC: CountingAlloc = CountingAlloc;
 const TOPIC: &str = "bench";
 const PAYLOAD: [u8; 200] = [b'x'; 200];
 
-fn traced(producer: FutureProducer, config: &ClientConfig, tracer: SdkTracer) -> TracedProducer<rdkafka::client::DefaultClientContext, rdkafka::util::DefaultRuntime, SdkTracer> {
+fn traced(
+    producer: FutureProducer,
+    config: &ClientConfig,
+    tracer: SdkTracer,
+) -> TracedProducer<rdkafka::client::DefaultClientContext, rdkafka::util::DefaultRuntime, SdkTracer>
+{
     TracedProducer::builder(producer)
         .with_client_config(config)
         .with_tracer(tracer)
@@ -41,41 +49,62 @@ fn traced(producer: FutureProducer, config: &ClientConfig, tracer: SdkTracer) ->
 }
 
 fn traceparent(sc: &SpanContext) -> String {
-    format!("00-{}-{}-{:02x}", sc.trace_id(), sc.span_id(), sc.trace_flags().to_u8())
+    format!(
+        "00-{}-{}-{:02x}",
+        sc.trace_id(),
+        sc.span_id(),
+        sc.trace_flags().to_u8()
+    )
 }
 
 fn in_process(bench: &mut Bench, provider: &SdkTracerProvider) {
     let tracer = provider.tracer("bench");
     // A producer that never connects: only the instrumentation runs.
     let mut config = ClientConfig::new();
-    config.set("bootstrap.servers", "127.0.0.1:1").set("client.id", "bench");
+    config
+        .set("bootstrap.servers", "127.0.0.1:1")
+        .set("client.id", "bench");
     let producer: FutureProducer = config.create().expect("producer");
     let traced = traced(producer, &config, tracer.clone());
-    let delivery = Delivery { partition: 0, offset: 42, timestamp: Timestamp::NotAvailable };
+    let delivery = Delivery {
+        partition: 0,
+        offset: 42,
+        timestamp: Timestamp::NotAvailable,
+    };
     let parent = Context::current_with_span(tracer.start("request"));
     let _guard = parent.clone().attach();
 
-    bench.group("in-process: instrumentation per message vs a raw SDK span", |g| {
-        g.case("raw SDK span start/end", || {
-            let mut span = tracer.start("send bench");
-            span.end();
-        });
-        g.case("raw SDK span + traceparent header by hand", || {
-            let mut span = tracer.start("send bench");
-            let value = traceparent(span.span_context());
-            let headers = OwnedHeaders::new_with_capacity(1)
-                .insert(Header { key: "traceparent", value: Some(value.as_str()) });
-            span.end();
-            headers
-        });
-        g.case("tracewire send span + injection + delivery", || {
-            let record = FutureRecord::<str, [u8]>::to(TOPIC).key("order-42").payload(&PAYLOAD[..]);
-            let (record, scope) = traced.start_send(record);
-            scope.delivered(&delivery);
-            record.headers
-        });
-        g.target("tracewire send span + injection + delivery", Target::ratio(2.5));
-    });
+    bench.group(
+        "in-process: instrumentation per message vs a raw SDK span",
+        |g| {
+            g.case("raw SDK span start/end", || {
+                let mut span = tracer.start("send bench");
+                span.end();
+            });
+            g.case("raw SDK span + traceparent header by hand", || {
+                let mut span = tracer.start("send bench");
+                let value = traceparent(span.span_context());
+                let headers = OwnedHeaders::new_with_capacity(1).insert(Header {
+                    key: "traceparent",
+                    value: Some(value.as_str()),
+                });
+                span.end();
+                headers
+            });
+            g.case("tracewire send span + injection + delivery", || {
+                let record = FutureRecord::<str, [u8]>::to(TOPIC)
+                    .key("order-42")
+                    .payload(&PAYLOAD[..]);
+                let (record, scope) = traced.start_send(record);
+                scope.delivered(&delivery);
+                record.headers
+            });
+            g.target(
+                "tracewire send span + injection + delivery",
+                Target::ratio(2.5),
+            );
+        },
+    );
 }
 
 /// Sends `n` records with all of them in flight at once, then waits for every report.
@@ -115,8 +144,15 @@ fn broker(bench: &mut Bench, provider: &SdkTracerProvider) {
         .set("message.timeout.ms", "60000");
     let plain: FutureProducer = config.create().expect("producer");
     let by_hand: FutureProducer = config.create().expect("producer");
-    let traced = traced(config.create().expect("producer"), &config, provider.tracer("bench"));
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let traced = traced(
+        config.create().expect("producer"),
+        &config,
+        provider.tracer("bench"),
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let header_value = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
     let tracer = provider.tracer("bench");
     let parent = Context::current_with_span(tracer.start("request"));
@@ -126,14 +162,18 @@ fn broker(bench: &mut Bench, provider: &SdkTracerProvider) {
     bench.group(name, |g| {
         g.case_iter("plain FutureProducer", |n| {
             send_all(&rt, n, || {
-                let record = FutureRecord::<str, [u8]>::to(TOPIC).key("order-42").payload(&PAYLOAD[..]);
+                let record = FutureRecord::<str, [u8]>::to(TOPIC)
+                    .key("order-42")
+                    .payload(&PAYLOAD[..]);
                 plain.send_result(record).ok()
             });
         });
         g.case_iter("traceparent header by hand", |n| {
             send_all(&rt, n, || {
-                let headers = OwnedHeaders::new_with_capacity(1)
-                    .insert(Header { key: "traceparent", value: Some(header_value) });
+                let headers = OwnedHeaders::new_with_capacity(1).insert(Header {
+                    key: "traceparent",
+                    value: Some(header_value),
+                });
                 let record = FutureRecord::<str, [u8]>::to(TOPIC)
                     .key("order-42")
                     .payload(&PAYLOAD[..])
@@ -145,7 +185,9 @@ fn broker(bench: &mut Bench, provider: &SdkTracerProvider) {
             rt.block_on(async {
                 let mut pending = Vec::with_capacity(n as usize);
                 for _ in 0..n {
-                    let record = FutureRecord::<str, [u8]>::to(TOPIC).key("order-42").payload(&PAYLOAD[..]);
+                    let record = FutureRecord::<str, [u8]>::to(TOPIC)
+                        .key("order-42")
+                        .payload(&PAYLOAD[..]);
                     if let Ok(f) = traced.send_result(record) {
                         pending.push(f);
                     }
@@ -162,16 +204,25 @@ fn broker(bench: &mut Bench, provider: &SdkTracerProvider) {
 }
 
 fn main() {
-    // Sampled spans through a span processor-free provider: spans are built, recorded and
-    // dropped at end, as with an exporter that keeps up.
-    let provider = SdkTracerProvider::builder().build();
+    // Recording, sampled spans, dropped at their end by a processor that only counts them: the
+    // cost of the spans themselves, as with an exporter that keeps up. tracewire's W3C
+    // propagator injects (as a service using tracewire installs it).
+    let (provider, _counting) = CountingProcessor::provider();
     let mut bench = Bench::new("producer");
     in_process(&mut bench, &provider);
-    let mut broker_bench = Bench::new("producer").with_samples(11).with_sample_time_ms(100);
+    let mut broker_bench = Bench::new("producer")
+        .with_samples(11)
+        .with_sample_time_ms(100);
     broker(&mut broker_bench, &provider);
     let report = broker_bench.finish();
     if let Some(group) = report.groups.first() {
-        let median = |name: &str| group.cases.iter().find(|c| c.name == name).map(|c| c.median_ns);
+        let median = |name: &str| {
+            group
+                .cases
+                .iter()
+                .find(|c| c.name == name)
+                .map(|c| c.median_ns)
+        };
         if let (Some(plain), Some(hand), Some(traced)) = (
             median("plain FutureProducer"),
             median("traceparent header by hand"),

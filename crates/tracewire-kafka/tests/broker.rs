@@ -30,7 +30,8 @@ use tracewire_testing::broker::TansuBroker;
 const WAIT: Duration = Duration::from_secs(30);
 
 fn start(topics: &[(&str, u32)]) -> TansuBroker {
-    let broker = TansuBroker::start().unwrap_or_else(|e| panic!("the broker tests need tansu: {e}"));
+    let broker =
+        TansuBroker::start().unwrap_or_else(|e| panic!("the broker tests need tansu: {e}"));
     for (name, partitions) in topics {
         broker
             .create_topic(name, *partitions)
@@ -63,7 +64,11 @@ fn propagator() -> TextMapCompositePropagator {
     ])
 }
 
-fn producer(config: &ClientConfig, p: &Pipeline) -> TracedProducer<rdkafka::client::DefaultClientContext, rdkafka::util::DefaultRuntime, SdkTracer> {
+fn producer(
+    config: &ClientConfig,
+    p: &Pipeline,
+) -> TracedProducer<rdkafka::client::DefaultClientContext, rdkafka::util::DefaultRuntime, SdkTracer>
+{
     TracedProducer::builder(config.create::<FutureProducer>().expect("producer"))
         .with_client_config(config)
         .with_tracer(p.tracer())
@@ -95,11 +100,19 @@ async fn one_trace_from_the_send_span_to_the_process_span_through_a_consumer_gro
     let producer = producer(&config, &p);
 
     // The edge: a request span with the article's baggage.
-    let request = Context::current_with_span(p.tracer().start("POST /checkout"))
-        .with_baggage(vec![KeyValue::new("user.id", "u-7"), KeyValue::new("session.region", "eu")]);
+    let request =
+        Context::current_with_span(p.tracer().start("POST /checkout")).with_baggage(vec![
+            KeyValue::new("user.id", "u-7"),
+            KeyValue::new("session.region", "eu"),
+        ]);
     let send = {
         let _g = request.clone().attach();
-        producer.send(FutureRecord::to("orders").key("order-42").payload("{\"total\":12}"), WAIT)
+        producer.send(
+            FutureRecord::to("orders")
+                .key("order-42")
+                .payload("{\"total\":12}"),
+            WAIT,
+        )
     };
     let delivery = send.await.expect("delivered");
     request.span().end();
@@ -115,10 +128,20 @@ async fn one_trace_from_the_send_span_to_the_process_span_through_a_consumer_gro
         .expect("no error");
     let user = {
         let _g = message.attach();
-        Context::current().baggage().get("user.id").map(|v| v.as_str().to_owned())
+        Context::current()
+            .baggage()
+            .get("user.id")
+            .map(|v| v.as_str().to_owned())
     };
-    assert_eq!(user.as_deref(), Some("u-7"), "baggage set at the edge arrives in the consumer");
-    assert_eq!((message.partition(), message.offset()), (delivery.partition, delivery.offset));
+    assert_eq!(
+        user.as_deref(),
+        Some("u-7"),
+        "baggage set at the edge arrives in the consumer"
+    );
+    assert_eq!(
+        (message.partition(), message.offset()),
+        (delivery.partition, delivery.offset)
+    );
     drop(message.finish(&()));
 
     let send = p.span("send orders");
@@ -133,23 +156,56 @@ async fn one_trace_from_the_send_span_to_the_process_span_through_a_consumer_gro
     assert_eq!(process.span_context.trace_id(), request_sc.trace_id());
     assert_eq!(process.parent_span_id, send.span_context.span_id());
     assert_eq!(process.links.links.len(), 1);
-    assert_eq!(process.links.links[0].span_context.span_id(), send.span_context.span_id());
-    assert_eq!(poll.links.links[0].span_context.span_id(), send.span_context.span_id());
+    assert_eq!(
+        process.links.links[0].span_context.span_id(),
+        send.span_context.span_id()
+    );
+    assert_eq!(
+        poll.links.links[0].span_context.span_id(),
+        send.span_context.span_id()
+    );
 
     let partition = delivery.partition.to_string();
     for span in [&send, &process] {
         assert_eq!(attr_str(span, "messaging.system").as_deref(), Some("kafka"));
-        assert_eq!(attr_str(span, "messaging.destination.name").as_deref(), Some("orders"));
-        assert_eq!(attr_str(span, "messaging.destination.partition.id").as_deref(), Some(partition.as_str()));
-        assert_eq!(attr(span, "messaging.kafka.offset"), Some(&Value::I64(delivery.offset)));
-        assert_eq!(attr_str(span, "messaging.kafka.message.key").as_deref(), Some("order-42"));
-        assert_eq!(attr_str(span, "server.address").as_deref(), Some("127.0.0.1"));
-        assert_eq!(attr(span, "server.port"), Some(&Value::I64(i64::from(broker.addr().port()))));
+        assert_eq!(
+            attr_str(span, "messaging.destination.name").as_deref(),
+            Some("orders")
+        );
+        assert_eq!(
+            attr_str(span, "messaging.destination.partition.id").as_deref(),
+            Some(partition.as_str())
+        );
+        assert_eq!(
+            attr(span, "messaging.kafka.offset"),
+            Some(&Value::I64(delivery.offset))
+        );
+        assert_eq!(
+            attr_str(span, "messaging.kafka.message.key").as_deref(),
+            Some("order-42")
+        );
+        assert_eq!(
+            attr_str(span, "server.address").as_deref(),
+            Some("127.0.0.1")
+        );
+        assert_eq!(
+            attr(span, "server.port"),
+            Some(&Value::I64(i64::from(broker.addr().port())))
+        );
         assert_eq!(span.status, Status::Unset);
     }
-    assert_eq!(attr_str(&process, "messaging.consumer.group.name").as_deref(), Some("fulfillment"));
-    assert_eq!(attr_str(&process, "messaging.operation.type").as_deref(), Some("process"));
-    assert_eq!(attr_str(&send, "messaging.operation.type").as_deref(), Some("send"));
+    assert_eq!(
+        attr_str(&process, "messaging.consumer.group.name").as_deref(),
+        Some("fulfillment")
+    );
+    assert_eq!(
+        attr_str(&process, "messaging.operation.type").as_deref(),
+        Some("process")
+    );
+    assert_eq!(
+        attr_str(&send, "messaging.operation.type").as_deref(),
+        Some("send")
+    );
     // The consumer leaves its group before the broker stops (locals drop in reverse order):
     // closing a group consumer without its coordinator blocks in librdkafka.
     drop(stream);
@@ -173,18 +229,34 @@ async fn a_forwarded_or_retried_message_carries_exactly_one_traceparent() {
     let cconfig = consumer_config(&config, "relay");
     let consumer = subscribe(&cconfig, "in");
     let t = telemetry(&cconfig, &p);
-    let message = tokio::time::timeout(WAIT, consumer.recv()).await.expect("in time").expect("ok");
+    let message = tokio::time::timeout(WAIT, consumer.recv())
+        .await
+        .expect("in time")
+        .expect("ok");
     let headers = message.headers().map(|h| h.detach());
-    let headers = headers.map(|h| h.insert(Header { key: "x-hop", value: Some("1") }));
+    let headers = headers.map(|h| {
+        h.insert(Header {
+            key: "x-hop",
+            value: Some("1"),
+        })
+    });
     let forward = t.process(&message, || {
-        producer.send(FutureRecord::<str, str>::to("out").payload("1").headers(headers.unwrap_or_default()), WAIT)
+        producer.send(
+            FutureRecord::<str, str>::to("out")
+                .payload("1")
+                .headers(headers.unwrap_or_default()),
+            WAIT,
+        )
     });
     forward.await.expect("forwarded");
 
     // And a plain retry of a record that failed to enqueue keeps one traceparent too: send the
     // same headers again through the traced producer.
     let consumer2 = subscribe(&consumer_config(&config, "check"), "out");
-    let out = tokio::time::timeout(WAIT, consumer2.recv()).await.expect("in time").expect("ok");
+    let out = tokio::time::timeout(WAIT, consumer2.recv())
+        .await
+        .expect("in time")
+        .expect("ok");
     let e = HeadersExtractor::new(&out);
     let keys = e.keys();
     assert_eq!(keys.iter().filter(|k| **k == "traceparent").count(), 1);
@@ -195,10 +267,17 @@ async fn a_forwarded_or_retried_message_carries_exactly_one_traceparent() {
     assert_eq!(raw_count, keys.len(), "no repeated header names: {keys:?}");
     assert_eq!(e.get("x-hop"), Some("1"));
 
-    let sends: Vec<_> = p.spans().into_iter().filter(|s| s.name == "send out").collect();
+    let sends: Vec<_> = p
+        .spans()
+        .into_iter()
+        .filter(|s| s.name == "send out")
+        .collect();
     assert_eq!(sends.len(), 1);
     let tp = e.get("traceparent").expect("traceparent");
-    assert!(tp.contains(&sends[0].span_context.span_id().to_string()), "{tp}");
+    assert!(
+        tp.contains(&sends[0].span_context.span_id().to_string()),
+        "{tp}"
+    );
     // The forward is a child of the relay's process span, in the original trace.
     let process = p.span("process in");
     assert_eq!(sends[0].parent_span_id, process.span_context.span_id());
@@ -219,31 +298,57 @@ async fn foreign_messages_never_panic_and_never_fail_consumption() {
     add_raw_header(&mut odd, b"baggage", Some(b"\xc3\x28=1"));
     add_raw_header(&mut odd, b"tracestate", None);
     let big = vec![b'a'; 1024 * 1024];
-    let cases: Vec<(&str, Option<OwnedHeaders>, Option<&[u8]>)> = vec![
+    type Case<'a> = (&'a str, Option<OwnedHeaders>, Option<&'a [u8]>);
+    let cases: Vec<Case<'_>> = vec![
         ("no headers", None, Some(b"1")),
         (
             "duplicated",
             Some(
                 OwnedHeaders::new()
-                    .insert(Header { key: "traceparent", value: Some(tp) })
-                    .insert(Header { key: "traceparent", value: Some(tp2) }),
+                    .insert(Header {
+                        key: "traceparent",
+                        value: Some(tp),
+                    })
+                    .insert(Header {
+                        key: "traceparent",
+                        value: Some(tp2),
+                    }),
             ),
             Some(b"2"),
         ),
         ("non-UTF-8 names and values", Some(odd), Some(b"3")),
-        ("tombstone", Some(OwnedHeaders::new().insert(Header { key: "traceparent", value: Some(tp) })), None),
-        ("1 MiB header", Some(OwnedHeaders::new().insert(Header { key: "traceparent", value: Some(&big[..]) })), Some(b"5")),
+        (
+            "tombstone",
+            Some(OwnedHeaders::new().insert(Header {
+                key: "traceparent",
+                value: Some(tp),
+            })),
+            None,
+        ),
+        (
+            "1 MiB header",
+            Some(OwnedHeaders::new().insert(Header {
+                key: "traceparent",
+                value: Some(&big[..]),
+            })),
+            Some(b"5"),
+        ),
     ];
     for (name, headers, payload) in &cases {
         let mut record = FutureRecord::<str, [u8]>::to("foreign");
         record.payload = *payload;
         record.headers = headers.clone();
-        plain.send(record, WAIT).await.unwrap_or_else(|(e, _)| panic!("{name}: {e}"));
+        plain
+            .send(record, WAIT)
+            .await
+            .unwrap_or_else(|(e, _)| panic!("{name}: {e}"));
     }
 
     let p = Pipeline::new();
     let mut cconfig = consumer_config(&config, "foreign-readers");
-    cconfig.set("fetch.max.bytes", "8000000").set("max.partition.fetch.bytes", "8000000");
+    cconfig
+        .set("fetch.max.bytes", "8000000")
+        .set("max.partition.fetch.bytes", "8000000");
     let consumer = subscribe(&cconfig, "foreign");
     let t = telemetry(&cconfig, &p);
     let mut stream = t.stream(consumer.stream()).with_poll_spans(true);
@@ -258,12 +363,31 @@ async fn foreign_messages_never_panic_and_never_fail_consumption() {
         trace_ids.push(cx.span().span_context().trace_id().to_string());
         let _ = message.finish(&());
     }
-    assert_ne!(trace_ids[0], "4bf92f3577b34da6a3ce929d0e0e4736", "no headers: a new trace");
-    assert_eq!(trace_ids[1], "0af7651916cd43dd8448eb211c80319c", "duplicates: the last wins");
-    assert_ne!(trace_ids[2], "4bf92f3577b34da6a3ce929d0e0e4736", "unreadable: a new trace");
-    assert_eq!(trace_ids[3], "4bf92f3577b34da6a3ce929d0e0e4736", "tombstone still joins");
-    assert_ne!(trace_ids[4], "4bf92f3577b34da6a3ce929d0e0e4736", "1 MiB garbage: a new trace");
-    let processes: Vec<_> = p.spans().into_iter().filter(|s| s.name == "process foreign").collect();
+    assert_ne!(
+        trace_ids[0], "4bf92f3577b34da6a3ce929d0e0e4736",
+        "no headers: a new trace"
+    );
+    assert_eq!(
+        trace_ids[1], "0af7651916cd43dd8448eb211c80319c",
+        "duplicates: the last wins"
+    );
+    assert_ne!(
+        trace_ids[2], "4bf92f3577b34da6a3ce929d0e0e4736",
+        "unreadable: a new trace"
+    );
+    assert_eq!(
+        trace_ids[3], "4bf92f3577b34da6a3ce929d0e0e4736",
+        "tombstone still joins"
+    );
+    assert_ne!(
+        trace_ids[4], "4bf92f3577b34da6a3ce929d0e0e4736",
+        "1 MiB garbage: a new trace"
+    );
+    let processes: Vec<_> = p
+        .spans()
+        .into_iter()
+        .filter(|s| s.name == "process foreign")
+        .collect();
     assert_eq!(processes.len(), cases.len());
     assert!(processes.iter().all(|s| s.status == Status::Unset));
     assert!(
@@ -277,7 +401,9 @@ async fn foreign_messages_never_panic_and_never_fail_consumption() {
 async fn a_broker_stopped_mid_run_surfaces_only_rdkafkas_errors() {
     let mut broker = start(&[("down", 1)]);
     let mut config = base_config(&broker);
-    config.set("message.timeout.ms", "3000").set("reconnect.backoff.max.ms", "200");
+    config
+        .set("message.timeout.ms", "3000")
+        .set("reconnect.backoff.max.ms", "200");
     let p = Pipeline::new();
     let producer = producer(&config, &p);
     producer
@@ -289,7 +415,10 @@ async fn a_broker_stopped_mid_run_surfaces_only_rdkafkas_errors() {
     let consumer = subscribe(&cconfig, "down");
     let t = telemetry(&cconfig, &p);
     let mut stream = t.stream(consumer.stream());
-    let first = tokio::time::timeout(WAIT, stream.next()).await.expect("in time").expect("open");
+    let first = tokio::time::timeout(WAIT, stream.next())
+        .await
+        .expect("in time")
+        .expect("open");
     drop(first.expect("consumed before the stop").finish(&()));
 
     broker.stop();

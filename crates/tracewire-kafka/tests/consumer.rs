@@ -13,10 +13,10 @@ use opentelemetry::trace::{SpanId, SpanKind, Status, TraceContextExt, TraceId, T
 use opentelemetry::{Context, Value};
 use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
 use opentelemetry_sdk::trace::SdkTracer;
+use rdkafka::ClientConfig;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::{Header, OwnedHeaders, OwnedMessage, Timestamp};
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::ClientConfig;
 use tracewire_kafka::{ConsumerBuilder, ConsumerTelemetry, ParentMode, TracedProducer};
 
 const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -41,7 +41,12 @@ fn telemetry(p: &Pipeline) -> ConsumerBuilder<SdkTracer> {
         .with_meter(p.meter())
 }
 
-fn message(topic: &str, partition: i32, offset: i64, headers: Option<OwnedHeaders>) -> OwnedMessage {
+fn message(
+    topic: &str,
+    partition: i32,
+    offset: i64,
+    headers: Option<OwnedHeaders>,
+) -> OwnedMessage {
     OwnedMessage::new(
         Some(b"{}".to_vec()),
         Some(b"order-42".to_vec()),
@@ -55,8 +60,14 @@ fn message(topic: &str, partition: i32, offset: i64, headers: Option<OwnedHeader
 
 fn traced_headers() -> OwnedHeaders {
     OwnedHeaders::new()
-        .insert(Header { key: "traceparent", value: Some(&format!("00-{TRACE}-{SPAN}-01")) })
-        .insert(Header { key: "baggage", value: Some("user.id=u-7,session.region=eu") })
+        .insert(Header {
+            key: "traceparent",
+            value: Some(&format!("00-{TRACE}-{SPAN}-01")),
+        })
+        .insert(Header {
+            key: "baggage",
+            value: Some("user.id=u-7,session.region=eu"),
+        })
 }
 
 #[test]
@@ -79,7 +90,10 @@ fn process_span_continues_the_producers_trace_by_default() {
     assert_eq!(span.parent_span_id, SpanId::from_hex(SPAN).expect("hex"));
     assert!(span.parent_span_is_remote);
     assert_eq!(span.links.links.len(), 1, "the producer is linked too");
-    assert_eq!(span.links.links[0].span_context.span_id(), SpanId::from_hex(SPAN).expect("hex"));
+    assert_eq!(
+        span.links.links[0].span_context.span_id(),
+        SpanId::from_hex(SPAN).expect("hex")
+    );
     for (k, v) in [
         ("messaging.system", "kafka"),
         ("messaging.operation.type", "process"),
@@ -96,8 +110,16 @@ fn process_span_continues_the_producers_trace_by_default() {
     assert_eq!(attr(&span, "messaging.kafka.offset"), Some(&Value::I64(17)));
     assert_eq!(attr(&span, "server.port"), Some(&Value::I64(19092)));
     assert_eq!(attr(&span, "messaging.kafka.message.tombstone"), None);
-    assert_eq!(attr(&span, "messaging.kafka.consumer.group"), None, "deprecated name");
-    assert_eq!(attr(&span, "messaging.kafka.message.offset"), None, "deprecated name");
+    assert_eq!(
+        attr(&span, "messaging.kafka.consumer.group"),
+        None,
+        "deprecated name"
+    );
+    assert_eq!(
+        attr(&span, "messaging.kafka.message.offset"),
+        None,
+        "deprecated name"
+    );
     assert_eq!(span.status, Status::Unset);
 }
 
@@ -119,20 +141,34 @@ fn parent_modes() {
         let user = {
             let _g = ambient.clone().map(Context::attach);
             t.process(&msg, || {
-                Context::current().baggage().get("user.id").map(|v| v.as_str().to_owned())
+                Context::current()
+                    .baggage()
+                    .get("user.id")
+                    .map(|v| v.as_str().to_owned())
             })
         };
-        assert_eq!(user.as_deref(), Some("u-7"), "{mode:?}: baggage in every mode");
+        assert_eq!(
+            user.as_deref(),
+            Some("u-7"),
+            "{mode:?}: baggage in every mode"
+        );
         let span = p.span("process orders");
         let case = format!("{mode:?} ambient={with_ambient}");
         assert_eq!(span.links.links.len(), 1, "{case}: always linked");
         if parent_is_producer {
             assert_eq!(span.parent_span_id, producer_span, "{case}");
         } else if let Some(a) = &ambient {
-            assert_eq!(span.parent_span_id, a.span().span_context().span_id(), "{case}");
+            assert_eq!(
+                span.parent_span_id,
+                a.span().span_context().span_id(),
+                "{case}"
+            );
         } else {
             assert_eq!(span.parent_span_id, SpanId::INVALID, "{case}: a new root");
-            assert_ne!(span.span_context.trace_id(), TraceId::from_hex(TRACE).expect("hex"));
+            assert_ne!(
+                span.span_context.trace_id(),
+                TraceId::from_hex(TRACE).expect("hex")
+            );
         }
     }
 }
@@ -146,7 +182,10 @@ fn messages_without_context_get_a_root_span_without_links() {
     let span = p.span("process t");
     assert_eq!(span.parent_span_id, SpanId::INVALID);
     assert!(span.links.links.is_empty());
-    assert_eq!(attr(&span, "messaging.kafka.message.tombstone"), Some(&Value::Bool(true)));
+    assert_eq!(
+        attr(&span, "messaging.kafka.message.tombstone"),
+        Some(&Value::Bool(true))
+    );
     assert_eq!(attr(&span, "messaging.kafka.message.key"), None);
 }
 
@@ -168,7 +207,10 @@ fn failing_and_panicking_handlers() {
     assert!(r.is_err(), "the handler's error is returned unchanged");
     let span = p.span("process pay");
     assert_eq!(span.status, Status::error("payment declined"));
-    assert_eq!(attr_str(&span, "error.type").as_deref(), Some("consumer::PaymentDeclined"));
+    assert_eq!(
+        attr_str(&span, "error.type").as_deref(),
+        Some("consumer::PaymentDeclined")
+    );
 
     let p = Pipeline::new();
     let t = telemetry(&p).build();
@@ -199,7 +241,10 @@ async fn async_handlers_run_inside_the_span_across_awaits() {
         tokio::time::sleep(Duration::from_millis(1)).await;
         let cx = Context::current();
         if cx.span().span_context().trace_id() == TraceId::from_hex(TRACE).expect("hex") {
-            Ok(cx.baggage().get("session.region").map(|v| v.as_str().to_owned()))
+            Ok(cx
+                .baggage()
+                .get("session.region")
+                .map(|v| v.as_str().to_owned()))
         } else {
             Err(PaymentDeclined)
         }
@@ -222,26 +267,52 @@ fn a_batch_has_one_span_with_a_link_per_message() {
             "orders",
             2,
             12,
-            Some(OwnedHeaders::new().insert(Header { key: "traceparent", value: Some(other) })),
+            Some(OwnedHeaders::new().insert(Header {
+                key: "traceparent",
+                value: Some(other),
+            })),
         ),
     ];
     let n = t.process_batch(&batch, || 3);
     assert_eq!(n, 3);
     let span = p.span("process orders");
     assert_eq!(span.span_kind, SpanKind::Consumer);
-    assert_eq!(attr(&span, "messaging.batch.message_count"), Some(&Value::I64(3)));
-    assert_eq!(attr_str(&span, "messaging.destination.partition.id").as_deref(), Some("2"));
-    assert_eq!(attr(&span, "messaging.kafka.offset"), None, "no single offset for a batch");
-    assert_eq!(span.parent_span_id, SpanId::INVALID, "the ambient context is the parent");
+    assert_eq!(
+        attr(&span, "messaging.batch.message_count"),
+        Some(&Value::I64(3))
+    );
+    assert_eq!(
+        attr_str(&span, "messaging.destination.partition.id").as_deref(),
+        Some("2")
+    );
+    assert_eq!(
+        attr(&span, "messaging.kafka.offset"),
+        None,
+        "no single offset for a batch"
+    );
+    assert_eq!(
+        span.parent_span_id,
+        SpanId::INVALID,
+        "the ambient context is the parent"
+    );
     let links = &span.links.links;
     assert_eq!(links.len(), 2, "one per message with a context");
-    assert_eq!(links[0].span_context.span_id(), SpanId::from_hex(SPAN).expect("hex"));
-    assert_eq!(get(&links[0].attributes, "messaging.kafka.offset"), Some(&Value::I64(10)));
+    assert_eq!(
+        links[0].span_context.span_id(),
+        SpanId::from_hex(SPAN).expect("hex")
+    );
+    assert_eq!(
+        get(&links[0].attributes, "messaging.kafka.offset"),
+        Some(&Value::I64(10))
+    );
     assert_eq!(
         get(&links[1].attributes, "messaging.destination.partition.id"),
         Some(&Value::String("2".into()))
     );
-    assert_eq!(get(&links[1].attributes, "messaging.kafka.offset"), Some(&Value::I64(12)));
+    assert_eq!(
+        get(&links[1].attributes, "messaging.kafka.offset"),
+        Some(&Value::I64(12))
+    );
 
     // Messages of several topics: the span is named for the operation alone.
     let p = Pipeline::new();
@@ -250,7 +321,10 @@ fn a_batch_has_one_span_with_a_link_per_message() {
     t.process_batch(&mixed, || ());
     let span = p.span("process");
     assert_eq!(attr(&span, "messaging.destination.name"), None);
-    assert_eq!(attr(&span, "messaging.batch.message_count"), Some(&Value::I64(2)));
+    assert_eq!(
+        attr(&span, "messaging.batch.message_count"),
+        Some(&Value::I64(2))
+    );
 }
 
 #[test]
@@ -265,13 +339,22 @@ fn poll_spans_only_when_messages_arrive() {
     let span = p.span("poll orders");
     assert_eq!(span.span_kind, SpanKind::Client);
     assert_eq!(span.start_time, started);
-    assert_eq!(attr_str(&span, "messaging.operation.type").as_deref(), Some("receive"));
-    assert_eq!(attr_str(&span, "messaging.operation.name").as_deref(), Some("poll"));
+    assert_eq!(
+        attr_str(&span, "messaging.operation.type").as_deref(),
+        Some("receive")
+    );
+    assert_eq!(
+        attr_str(&span, "messaging.operation.name").as_deref(),
+        Some("poll")
+    );
     assert_eq!(attr(&span, "messaging.kafka.offset"), Some(&Value::I64(9)));
     assert_eq!(span.links.links.len(), 1);
     let durations = p.points("messaging.client.operation.duration");
     assert_eq!(durations.len(), 1);
-    assert_eq!(get(&durations[0].0, "messaging.operation.name"), Some(&Value::from("poll")));
+    assert_eq!(
+        get(&durations[0].0, "messaging.operation.name"),
+        Some(&Value::from("poll"))
+    );
 }
 
 #[test]
@@ -281,7 +364,10 @@ fn process_metrics() {
     let msg = message("orders", 0, 1, None);
     t.process(&msg, || ());
     let _: Result<(), PaymentDeclined> = t.try_process(&msg, || Err(PaymentDeclined));
-    t.process_batch(&[message("orders", 0, 2, None), message("orders", 0, 3, None)], || ());
+    t.process_batch(
+        &[message("orders", 0, 2, None), message("orders", 0, 3, None)],
+        || (),
+    );
     let consumed = p.points("messaging.client.consumed.messages");
     let total: f64 = consumed.iter().map(|(_, v)| v).sum();
     assert_eq!(total, 4.0, "{consumed:?}");
@@ -291,12 +377,19 @@ fn process_metrics() {
         .expect("a failed series");
     assert_eq!(failed.1, 1.0);
     for (attrs, _) in &consumed {
-        assert_eq!(get(attrs, "messaging.consumer.group.name"), Some(&Value::from("fulfillment")));
+        assert_eq!(
+            get(attrs, "messaging.consumer.group.name"),
+            Some(&Value::from("fulfillment"))
+        );
         assert_eq!(get(attrs, "messaging.kafka.offset"), None);
         assert_eq!(get(attrs, "messaging.kafka.message.key"), None);
     }
     let durations = p.points("messaging.process.duration");
-    assert_eq!(durations.iter().map(|(_, c)| c).sum::<f64>(), 3.0, "three process operations");
+    assert_eq!(
+        durations.iter().map(|(_, c)| c).sum::<f64>(),
+        3.0,
+        "three process operations"
+    );
 }
 
 #[tokio::test]
@@ -310,7 +403,12 @@ async fn stream_adapter_gives_every_message_its_process_span() {
         .build();
     for i in 0..2 {
         producer
-            .send(FutureRecord::to("orders").key(&format!("k{i}")).payload("{}"), WAIT)
+            .send(
+                FutureRecord::to("orders")
+                    .key(&format!("k{i}"))
+                    .payload("{}"),
+                WAIT,
+            )
             .await
             .expect("delivered");
     }
@@ -325,7 +423,10 @@ async fn stream_adapter_gives_every_message_its_process_span() {
 
     let mut stream = t.stream(consumer.stream()).with_poll_spans(true);
     let mut seen = 0;
-    while let Some(message) = tokio::time::timeout(WAIT, stream.next()).await.expect("in time") {
+    while let Some(message) = tokio::time::timeout(WAIT, stream.next())
+        .await
+        .expect("in time")
+    {
         let message = message.expect("no error");
         {
             let _g = message.attach();
@@ -339,7 +440,10 @@ async fn stream_adapter_gives_every_message_its_process_span() {
     }
     let spans = p.spans();
     let sends: Vec<_> = spans.iter().filter(|s| s.name == "send orders").collect();
-    let processes: Vec<_> = spans.iter().filter(|s| s.name == "process orders").collect();
+    let processes: Vec<_> = spans
+        .iter()
+        .filter(|s| s.name == "process orders")
+        .collect();
     let polls: Vec<_> = spans.iter().filter(|s| s.name == "poll orders").collect();
     assert_eq!((sends.len(), processes.len(), polls.len()), (2, 2, 2));
     for process in processes {
@@ -347,7 +451,13 @@ async fn stream_adapter_gives_every_message_its_process_span() {
             .iter()
             .find(|s| s.span_context.span_id() == process.parent_span_id)
             .expect("the process span's parent is a send span");
-        assert_eq!(send.span_context.trace_id(), process.span_context.trace_id());
-        assert_eq!(attr_str(process, "messaging.consumer.group.name").as_deref(), Some("fulfillment"));
+        assert_eq!(
+            send.span_context.trace_id(),
+            process.span_context.trace_id()
+        );
+        assert_eq!(
+            attr_str(process, "messaging.consumer.group.name").as_deref(),
+            Some("fulfillment")
+        );
     }
 }

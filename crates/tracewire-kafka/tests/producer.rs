@@ -29,7 +29,14 @@ const DEPRECATED: &[&str] = &[
     "net.peer.name",
 ];
 
-fn builder(config: &ClientConfig, p: &Pipeline) -> ProducerBuilder<rdkafka::client::DefaultClientContext, rdkafka::util::DefaultRuntime, opentelemetry_sdk::trace::SdkTracer> {
+fn builder(
+    config: &ClientConfig,
+    p: &Pipeline,
+) -> ProducerBuilder<
+    rdkafka::client::DefaultClientContext,
+    rdkafka::util::DefaultRuntime,
+    opentelemetry_sdk::trace::SdkTracer,
+> {
     let producer: FutureProducer = config.create().expect("producer");
     TracedProducer::builder(producer)
         .with_client_config(config)
@@ -40,7 +47,9 @@ fn builder(config: &ClientConfig, p: &Pipeline) -> ProducerBuilder<rdkafka::clie
 
 /// Reads the first message of `topic` with a plain consumer.
 async fn consume_one(config: &ClientConfig, topic: &str) -> OwnedMessage {
-    let consumer: StreamConsumer = consumer_config(config, "reader").create().expect("consumer");
+    let consumer: StreamConsumer = consumer_config(config, "reader")
+        .create()
+        .expect("consumer");
     consumer.subscribe(&[topic]).expect("subscribe");
     let msg = tokio::time::timeout(WAIT, consumer.stream().next())
         .await
@@ -52,7 +61,9 @@ async fn consume_one(config: &ClientConfig, topic: &str) -> OwnedMessage {
 
 /// Every header of `message` as raw bytes (through the crate's extractor rules' own reader).
 fn raw_headers(message: &OwnedMessage) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
-    let Some(headers) = message.headers() else { return Vec::new() };
+    let Some(headers) = message.headers() else {
+        return Vec::new();
+    };
     // Names here are UTF-8 except where a test wrote otherwise; read them via the native list.
     let native = headers.as_native();
     (0..headers.count())
@@ -73,7 +84,8 @@ fn native_header(h: &rdkafka::message::BorrowedHeaders, idx: usize) -> (&[u8], O
     unsafe {
         rdkafka::bindings::rd_kafka_header_get_all(native, idx, &mut name, &mut value, &mut size);
         let name = std::ffi::CStr::from_ptr(name).to_bytes();
-        let value = (!value.is_null()).then(|| std::slice::from_raw_parts(value.cast::<u8>(), size));
+        let value =
+            (!value.is_null()).then(|| std::slice::from_raw_parts(value.cast::<u8>(), size));
         (name, value)
     }
 }
@@ -92,7 +104,10 @@ async fn send_span_has_the_conventions_attributes_and_ambient_parent() {
     let request_cx = Context::current_with_span(request);
     let send = {
         let _g = request_cx.clone().attach();
-        producer.send(FutureRecord::to("orders").key("order-42").payload("{}"), WAIT)
+        producer.send(
+            FutureRecord::to("orders").key("order-42").payload("{}"),
+            WAIT,
+        )
     };
     let delivery = send.await.expect("delivered");
     request_cx.span().end();
@@ -100,24 +115,54 @@ async fn send_span_has_the_conventions_attributes_and_ambient_parent() {
     let span = p.span("send orders");
     assert_eq!(span.span_kind, SpanKind::Producer);
     assert_eq!(span.status, Status::Unset);
-    assert_eq!(span.parent_span_id, request_cx.span().span_context().span_id());
-    assert_eq!(span.span_context.trace_id(), request_cx.span().span_context().trace_id());
-    assert_eq!(attr_str(&span, "messaging.system").as_deref(), Some("kafka"));
-    assert_eq!(attr_str(&span, "messaging.operation.type").as_deref(), Some("send"));
-    assert_eq!(attr_str(&span, "messaging.operation.name").as_deref(), Some("send"));
-    assert_eq!(attr_str(&span, "messaging.destination.name").as_deref(), Some("orders"));
-    assert_eq!(attr_str(&span, "messaging.client.id").as_deref(), Some("test-client"));
-    assert_eq!(attr_str(&span, "messaging.kafka.message.key").as_deref(), Some("order-42"));
+    assert_eq!(
+        span.parent_span_id,
+        request_cx.span().span_context().span_id()
+    );
+    assert_eq!(
+        span.span_context.trace_id(),
+        request_cx.span().span_context().trace_id()
+    );
+    assert_eq!(
+        attr_str(&span, "messaging.system").as_deref(),
+        Some("kafka")
+    );
+    assert_eq!(
+        attr_str(&span, "messaging.operation.type").as_deref(),
+        Some("send")
+    );
+    assert_eq!(
+        attr_str(&span, "messaging.operation.name").as_deref(),
+        Some("send")
+    );
+    assert_eq!(
+        attr_str(&span, "messaging.destination.name").as_deref(),
+        Some("orders")
+    );
+    assert_eq!(
+        attr_str(&span, "messaging.client.id").as_deref(),
+        Some("test-client")
+    );
+    assert_eq!(
+        attr_str(&span, "messaging.kafka.message.key").as_deref(),
+        Some("order-42")
+    );
     let bootstrap = cluster.bootstrap_servers();
     let (host, port) = bootstrap.rsplit_once(':').expect("host:port");
     assert_eq!(attr_str(&span, "server.address").as_deref(), Some(host));
-    assert_eq!(attr(&span, "server.port"), Some(&Value::I64(port.parse().expect("port"))));
+    assert_eq!(
+        attr(&span, "server.port"),
+        Some(&Value::I64(port.parse().expect("port")))
+    );
     // Delivery attributes: the partition as a string, the offset as an int.
     assert_eq!(
         attr(&span, "messaging.destination.partition.id"),
         Some(&Value::String(delivery.partition.to_string().into()))
     );
-    assert_eq!(attr(&span, "messaging.kafka.offset"), Some(&Value::I64(delivery.offset)));
+    assert_eq!(
+        attr(&span, "messaging.kafka.offset"),
+        Some(&Value::I64(delivery.offset))
+    );
     assert_eq!(attr(&span, "messaging.kafka.message.tombstone"), None);
     for key in DEPRECATED {
         assert_eq!(attr(&span, key), None, "deprecated {key}");
@@ -130,12 +175,22 @@ async fn binary_keys_opt_out_and_tombstones() {
     let p = Pipeline::new();
     let producer = builder(&config, &p).build();
     producer
-        .send(FutureRecord::<[u8], str>::to("t").key(&[0xff, 0x00][..]), WAIT)
+        .send(
+            FutureRecord::<[u8], str>::to("t").key(&[0xff, 0x00][..]),
+            WAIT,
+        )
         .await
         .expect("delivered");
     let span = p.span("send t");
-    assert_eq!(attr(&span, "messaging.kafka.message.key"), None, "binary key left out");
-    assert_eq!(attr(&span, "messaging.kafka.message.tombstone"), Some(&Value::Bool(true)));
+    assert_eq!(
+        attr(&span, "messaging.kafka.message.key"),
+        None,
+        "binary key left out"
+    );
+    assert_eq!(
+        attr(&span, "messaging.kafka.message.tombstone"),
+        Some(&Value::Bool(true))
+    );
 
     let p = Pipeline::new();
     let producer = builder(&config, &p).with_key_attribute(false).build();
@@ -144,7 +199,11 @@ async fn binary_keys_opt_out_and_tombstones() {
         .await
         .expect("delivered");
     let span = p.span("send t");
-    assert_eq!(attr(&span, "messaging.kafka.message.key"), None, "opted out");
+    assert_eq!(
+        attr(&span, "messaging.kafka.message.key"),
+        None,
+        "opted out"
+    );
     assert_eq!(attr(&span, "messaging.kafka.message.tombstone"), None);
 }
 
@@ -164,14 +223,23 @@ async fn a_failed_delivery_sets_error_and_error_type() {
     assert!(err.0.to_string().contains("authoriz"), "{}", err.0);
 
     let span = p.span("send denied");
-    assert!(matches!(span.status, Status::Error { .. }), "{:?}", span.status);
-    assert_eq!(attr_str(&span, "error.type").as_deref(), Some("TOPIC_AUTHORIZATION_FAILED"));
+    assert!(
+        matches!(span.status, Status::Error { .. }),
+        "{:?}",
+        span.status
+    );
+    assert_eq!(
+        attr_str(&span, "error.type").as_deref(),
+        Some("TOPIC_AUTHORIZATION_FAILED")
+    );
     assert_eq!(attr(&span, "messaging.kafka.offset"), None);
 
     let sent = p.points("messaging.client.sent.messages");
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert_eq!(
-        get(&sent[0].0, "error.type").map(|v| v.as_str().into_owned()).as_deref(),
+        get(&sent[0].0, "error.type")
+            .map(|v| v.as_str().into_owned())
+            .as_deref(),
         Some("TOPIC_AUTHORIZATION_FAILED")
     );
 }
@@ -181,29 +249,54 @@ async fn headers_are_replaced_not_duplicated_and_the_rest_kept_byte_for_byte() {
     let (_cluster, config) = mock_cluster(&["fwd"]);
     let p = Pipeline::new();
     let producer: TracedProducer<_, _, _> = builder(&config, &p)
-        .with_propagator(opentelemetry::propagation::TextMapCompositePropagator::new(vec![
-            Box::new(TraceContextPropagator::new()),
-            Box::new(BaggagePropagator::new()),
-        ]))
+        .with_propagator(opentelemetry::propagation::TextMapCompositePropagator::new(
+            vec![
+                Box::new(TraceContextPropagator::new()),
+                Box::new(BaggagePropagator::new()),
+            ],
+        ))
         .build();
 
     // A forwarded message: stale trace headers between the application's headers, one of
     // which has a null value and one a name that is not UTF-8.
     let mut headers = OwnedHeaders::new()
-        .insert(Header { key: "content-type", value: Some("application/json") })
+        .insert(Header {
+            key: "content-type",
+            value: Some("application/json"),
+        })
         .insert(Header {
             key: "traceparent",
             value: Some("00-11111111111111111111111111111111-2222222222222222-01"),
         })
-        .insert(Header::<&str> { key: "null-value", value: None })
-        .insert(Header { key: "tracestate", value: Some("old=1") })
-        .insert(Header { key: "baggage", value: Some("user.id=old") })
-        .insert(Header { key: "traceparent", value: Some("garbage") });
+        .insert(Header::<&str> {
+            key: "null-value",
+            value: None,
+        })
+        .insert(Header {
+            key: "tracestate",
+            value: Some("old=1"),
+        })
+        .insert(Header {
+            key: "baggage",
+            value: Some("user.id=old"),
+        })
+        .insert(Header {
+            key: "traceparent",
+            value: Some("garbage"),
+        });
     add_raw_header(&mut headers, b"bin\xff", Some(&[0, 159, 146, 150]));
-    headers = headers.insert(Header { key: "x-retry", value: Some(&[1u8][..]) });
+    headers = headers.insert(Header {
+        key: "x-retry",
+        value: Some(&[1u8][..]),
+    });
 
     producer
-        .send(FutureRecord::<str, str>::to("fwd").payload("x").headers(headers), WAIT)
+        .send(
+            FutureRecord::<str, str>::to("fwd")
+                .payload("x")
+                .headers(headers),
+            WAIT,
+        )
         .await
         .expect("delivered");
     let span = p.span("send fwd");
@@ -212,7 +305,14 @@ async fn headers_are_replaced_not_duplicated_and_the_rest_kept_byte_for_byte() {
     let names: Vec<&[u8]> = got.iter().map(|(n, _)| n.as_slice()).collect();
     assert_eq!(
         names,
-        [&b"content-type"[..], b"null-value", b"bin\xff", b"x-retry", b"traceparent", b"tracestate"],
+        [
+            &b"content-type"[..],
+            b"null-value",
+            b"bin\xff",
+            b"x-retry",
+            b"traceparent",
+            b"tracestate"
+        ],
         "{got:?}"
     );
     assert_eq!(got[0].1.as_deref(), Some(&b"application/json"[..]));
@@ -244,7 +344,9 @@ async fn injection_can_be_turned_off() {
 async fn a_retried_record_carries_exactly_one_traceparent() {
     let (_cluster, mut config) = mock_cluster(&["retry"]);
     // A queue of one message: the second enqueue fails at once with _QUEUE_FULL.
-    config.set("queue.buffering.max.messages", "1").set("linger.ms", "50");
+    config
+        .set("queue.buffering.max.messages", "1")
+        .set("linger.ms", "50");
     let p = Pipeline::new();
     let producer = builder(&config, &p).build();
 
@@ -254,15 +356,19 @@ async fn a_retried_record_carries_exactly_one_traceparent() {
     let (err, record) = producer
         .send_result(FutureRecord::<str, str>::to("retry").payload("2"))
         .expect_err("queue full");
-    assert_eq!(err.rdkafka_error_code(), Some(rdkafka::types::RDKafkaErrorCode::QueueFull));
+    assert_eq!(
+        err.rdkafka_error_code(),
+        Some(rdkafka::types::RDKafkaErrorCode::QueueFull)
+    );
     first.await.expect("not canceled").expect("first delivered");
     // The record came back with the failed attempt's headers; the retry replaces them.
-    producer
-        .send(record, WAIT)
-        .await
-        .expect("retry delivered");
+    producer.send(record, WAIT).await.expect("retry delivered");
 
-    let spans: Vec<_> = p.spans().into_iter().filter(|s| s.name == "send retry").collect();
+    let spans: Vec<_> = p
+        .spans()
+        .into_iter()
+        .filter(|s| s.name == "send retry")
+        .collect();
     assert_eq!(spans.len(), 3);
     let failed: Vec<_> = spans
         .iter()
@@ -270,7 +376,9 @@ async fn a_retried_record_carries_exactly_one_traceparent() {
         .collect();
     assert_eq!(failed.len(), 1);
 
-    let consumer: StreamConsumer = consumer_config(&config, "retry-reader").create().expect("consumer");
+    let consumer: StreamConsumer = consumer_config(&config, "retry-reader")
+        .create()
+        .expect("consumer");
     consumer.subscribe(&["retry"]).expect("subscribe");
     let mut stream = consumer.stream();
     for _ in 0..2 {
@@ -301,7 +409,10 @@ async fn send_metrics_have_low_cardinality_attributes() {
     let producer = builder(&config, &p).build();
     for i in 0..3 {
         producer
-            .send(FutureRecord::to("m").key(&format!("k{i}")).payload("x"), WAIT)
+            .send(
+                FutureRecord::to("m").key(&format!("k{i}")).payload("x"),
+                WAIT,
+            )
             .await
             .expect("delivered");
     }
@@ -321,7 +432,11 @@ async fn send_metrics_have_low_cardinality_attributes() {
     ] {
         assert!(keys.contains(&k), "{k} in {keys:?}");
     }
-    for k in ["messaging.kafka.offset", "messaging.kafka.message.key", "messaging.client.id"] {
+    for k in [
+        "messaging.kafka.offset",
+        "messaging.kafka.message.key",
+        "messaging.client.id",
+    ] {
         assert!(!keys.contains(&k), "{k} must not be a metric attribute");
     }
     let durations = p.points("messaging.client.operation.duration");
@@ -337,7 +452,10 @@ fn send_future_is_send() {
     let (_cluster, config) = mock_cluster(&["s"]);
     let producer = TracedProducer::from_config(&config).expect("producer");
     let payload = String::from("x");
-    let fut = producer.send(FutureRecord::<str, str>::to("s").payload(&payload), Duration::ZERO);
+    let fut = producer.send(
+        FutureRecord::<str, str>::to("s").payload(&payload),
+        Duration::ZERO,
+    );
     assert_send(&fut);
     let result = producer.send_result(FutureRecord::<str, str>::to("s").payload(&payload));
     if let Ok(delivery) = &result {

@@ -99,7 +99,10 @@ impl fmt::Display for BrokerError {
             Self::Port(e) => write!(f, "reserving a free port on 127.0.0.1: {e}"),
             Self::Spawn { binary, source } => write!(f, "running {}: {source}", binary.display()),
             Self::NotReady { addr, exited, log } => match exited {
-                Some(status) => write!(f, "tansu exited ({status}) before listening on {addr}; log:\n{log}"),
+                Some(status) => write!(
+                    f,
+                    "tansu exited ({status}) before listening on {addr}; log:\n{log}"
+                ),
                 None => write!(
                     f,
                     "tansu did not accept connections on {addr} within {READY_TIMEOUT:?}; log:\n{log}"
@@ -203,10 +206,16 @@ impl TansuBroker {
             source,
         })?;
         let mut cmd = Command::new(binary);
-        cmd.args(["broker", "--listener-url", &url, "--advertised-listener-url", &url])
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err);
+        cmd.args([
+            "broker",
+            "--listener-url",
+            &url,
+            "--advertised-listener-url",
+            &url,
+        ])
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err);
         for var in TANSU_ENV_VARS {
             cmd.env_remove(var);
         }
@@ -227,15 +236,15 @@ impl TansuBroker {
     fn wait_ready(&mut self) -> Result<(), BrokerError> {
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
-            if let Some(child) = &mut self.child {
-                if let Ok(Some(status)) = child.try_wait() {
-                    self.child = None;
-                    return Err(BrokerError::NotReady {
-                        addr: self.addr,
-                        exited: Some(status.to_string()),
-                        log: self.log_head(),
-                    });
-                }
+            if let Some(child) = &mut self.child
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                self.child = None;
+                return Err(BrokerError::NotReady {
+                    addr: self.addr,
+                    exited: Some(status.to_string()),
+                    log: self.log_head(),
+                });
             }
             if TcpStream::connect_timeout(&self.addr, Duration::from_millis(200)).is_ok() {
                 return Ok(());
@@ -289,7 +298,15 @@ impl TansuBroker {
     pub fn create_topic(&self, name: &str, partitions: u32) -> Result<(), BrokerError> {
         let url = format!("tcp://{}", self.addr);
         let output: Output = Command::new(&self.binary)
-            .args(["topic", "create", name, "--partitions", &partitions.to_string(), "--broker", &url])
+            .args([
+                "topic",
+                "create",
+                name,
+                "--partitions",
+                &partitions.to_string(),
+                "--broker",
+                &url,
+            ])
             .stdin(Stdio::null())
             .output()
             .map_err(|source| BrokerError::Spawn {
@@ -352,7 +369,10 @@ mod tests {
             searched: vec![PathBuf::from("/nowhere/tansu")],
         };
         let text = e.to_string();
-        assert!(text.contains("cargo install tansu --version 0.6.0"), "{text}");
+        assert!(
+            text.contains("cargo install tansu --version 0.6.0"),
+            "{text}"
+        );
         assert!(text.contains("cargo xtask it"), "{text}");
     }
 

@@ -59,7 +59,11 @@ impl Pipeline {
 
     /// The only finished span named `name`.
     pub fn span(&self, name: &str) -> SpanData {
-        let spans: Vec<_> = self.spans().into_iter().filter(|s| s.name == name).collect();
+        let spans: Vec<_> = self
+            .spans()
+            .into_iter()
+            .filter(|s| s.name == name)
+            .collect();
         assert_eq!(spans.len(), 1, "spans named {name:?}: {spans:#?}");
         spans.into_iter().next().expect("one span")
     }
@@ -70,7 +74,10 @@ impl Pipeline {
         self.meter_provider.force_flush().expect("flush metrics");
         let mut out = Vec::new();
         // Cumulative temporality: the last export holds the totals.
-        let exports = self.metric_exporter.get_finished_metrics().expect("metrics");
+        let exports = self
+            .metric_exporter
+            .get_finished_metrics()
+            .expect("metrics");
         if let Some(rm) = exports.last() {
             for sm in rm.scope_metrics() {
                 for m in sm.metrics().filter(|m| m.name() == name) {
@@ -96,7 +103,10 @@ impl Pipeline {
 
 /// The value of attribute `key` in `attrs`.
 pub fn get<'a>(attrs: &'a [KeyValue], key: &str) -> Option<&'a Value> {
-    attrs.iter().find(|kv| kv.key.as_str() == key).map(|kv| &kv.value)
+    attrs
+        .iter()
+        .find(|kv| kv.key.as_str() == key)
+        .map(|kv| &kv.value)
 }
 
 /// The value of attribute `key` of `span`.
@@ -121,14 +131,25 @@ pub fn add_raw_header(headers: &mut OwnedHeaders, name: &[u8], value: Option<&[u
     // SAFETY: `&BorrowedHeaders` is rdkafka's handle to the native list owned by `headers`,
     // held exclusively here; librdkafka copies the bytes it is given.
     let err = unsafe {
-        rdkafka::bindings::rd_kafka_header_add(hdrs, name.as_ptr().cast(), name.len() as isize, ptr, len)
+        rdkafka::bindings::rd_kafka_header_add(
+            hdrs,
+            name.as_ptr().cast(),
+            name.len() as isize,
+            ptr,
+            len,
+        )
     };
-    assert_eq!(err, rdkafka::bindings::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR);
+    assert_eq!(
+        err,
+        rdkafka::bindings::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR
+    );
 }
 
 /// A one-broker mock cluster with `topics` (one partition each) and a configuration pointing
 /// at it.
-pub fn mock_cluster(topics: &[&str]) -> (MockCluster<'static, DefaultProducerContext>, ClientConfig) {
+pub fn mock_cluster(
+    topics: &[&str],
+) -> (MockCluster<'static, DefaultProducerContext>, ClientConfig) {
     let cluster = MockCluster::new(1).expect("mock cluster");
     for t in topics {
         cluster.create_topic(t, 1, 1).expect("topic");
