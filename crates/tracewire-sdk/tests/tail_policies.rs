@@ -11,8 +11,8 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SpanData;
 use tail_support::S;
 use tracewire_sdk::tail::{
-    DEFAULT_HASH_SALT, Decision, PolicySet, TailSamplingConfig, TraceView, Verdict, hash_trace_id,
-    threshold_for_ratio,
+    DEFAULT_HASH_SALT, Decision, PolicySet, SAMPLING_PERCENTAGE_SALT, TailSamplingConfig,
+    TraceView, Verdict, hash_trace_id, threshold_for_ratio,
 };
 
 fn policies(yaml: &str) -> PolicySet {
@@ -123,7 +123,7 @@ fn the_sampling_percentage_extension_keeps_a_hash_share_of_the_matches() {
     let threshold = threshold_for_ratio(0.5);
     let (mut kept, n) = (0, 2000u128);
     for t in tail_support::trace_ids(7).take(n as usize) {
-        let in_share = hash_trace_id(DEFAULT_HASH_SALT, TraceId::from(t)) <= threshold;
+        let in_share = hash_trace_id(SAMPLING_PERCENTAGE_SALT, TraceId::from(t)) <= threshold;
         let error = [S::new(t, 1).error().build()];
         let slow = [S::new(t, 1).at_ms(0, 900).build()];
         let fast_ok = [S::new(t, 1).build()];

@@ -90,7 +90,7 @@ fn the_processor_keeps_the_same_traces() -> anyhow::Result<()> {
     };
     let ids: Vec<u128> = tail_support::trace_ids(42).take(20_000).collect();
     let provider = SdkTracerProvider::builder()
-        .with_id_generator(FixedIds::new(ids.clone()))
+        .with_id_generator(tail_support::FixedIds::new(ids.clone()))
         .with_span_processor(TailSamplingProcessor::new(exporter.clone(), config)?)
         .build();
     let tracer = provider.tracer("probabilistic");
@@ -116,38 +116,4 @@ fn the_processor_keeps_the_same_traces() -> anyhow::Result<()> {
     assert_eq!(exported, want);
     provider.shutdown()?;
     Ok(())
-}
-
-/// Hands out the given trace ids in order (span ids count up).
-#[derive(Debug)]
-struct FixedIds {
-    ids: std::sync::Mutex<std::vec::IntoIter<u128>>,
-    span: std::sync::atomic::AtomicU64,
-}
-
-impl FixedIds {
-    fn new(ids: Vec<u128>) -> Self {
-        Self {
-            ids: std::sync::Mutex::new(ids.into_iter()),
-            span: std::sync::atomic::AtomicU64::new(1),
-        }
-    }
-}
-
-impl opentelemetry_sdk::trace::IdGenerator for FixedIds {
-    fn new_trace_id(&self) -> TraceId {
-        let next = self
-            .ids
-            .lock()
-            .ok()
-            .and_then(|mut it| it.next())
-            .unwrap_or(1);
-        TraceId::from(next)
-    }
-
-    fn new_span_id(&self) -> opentelemetry::trace::SpanId {
-        opentelemetry::trace::SpanId::from(
-            self.span.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-        )
-    }
 }

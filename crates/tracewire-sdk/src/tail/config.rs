@@ -192,7 +192,8 @@ pub struct LatencyPolicy {
     /// Upper bound in milliseconds, inclusive; zero means none (`upper_threshold_ms`).
     pub upper_threshold_ms: i64,
     /// tracewire extension (the article's config): sample only this share of the matching traces,
-    /// by the trace id's hash with the default salt. `None` keeps every match.
+    /// by the trace id's hash with the salt [`SAMPLING_PERCENTAGE_SALT`](super::SAMPLING_PERCENTAGE_SALT).
+    /// `None` keeps every match.
     pub sampling_percentage: Option<f64>,
 }
 
@@ -225,7 +226,8 @@ pub struct StatusCodePolicy {
     /// The codes that match (`status_codes`); at least one.
     pub status_codes: Vec<SpanStatusCode>,
     /// tracewire extension (the article's config): sample only this share of the matching traces,
-    /// by the trace id's hash with the default salt. `None` keeps every match.
+    /// by the trace id's hash with the salt [`SAMPLING_PERCENTAGE_SALT`](super::SAMPLING_PERCENTAGE_SALT).
+    /// `None` keeps every match.
     pub sampling_percentage: Option<f64>,
 }
 

@@ -10,6 +10,11 @@ use opentelemetry::trace::TraceId;
 /// `internal/sampling/probabilistic.go`).
 pub const DEFAULT_HASH_SALT: &str = "default-hash-seed";
 
+/// The salt of the `sampling_percentage` extension under `status_code` and `latency` (see
+/// [`crate::tail`]): a draw independent of `probabilistic` policies with the default salt, so that
+/// policies combine (50% of slow traces ∪ 5% of all traces keeps 52.5% of slow traces).
+pub const SAMPLING_PERCENTAGE_SALT: &str = "tracewire-sampling-percentage";
+
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 

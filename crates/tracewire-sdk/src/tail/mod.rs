@@ -67,8 +67,10 @@
 //! Two spellings of the article are accepted as documented extensions: a policy's settings under
 //! `config:` instead of under its type's key, with `status_code: ERROR` for `status_codes:
 //! [ERROR]`; and `sampling_percentage` under `status_code` and `latency`, which keeps that share of
-//! the matching traces, chosen by the trace id's hash with the default salt (the same hash as the
-//! `probabilistic` policy, so a 5% `probabilistic` policy keeps a subset of a 50% `latency` share).
+//! the matching traces, chosen by the trace id's hash as the `probabilistic` policy chooses, but
+//! with its own salt ([`SAMPLING_PERCENTAGE_SALT`]): the draw is independent of a `probabilistic`
+//! policy's, so the policies combine as the Collector's do (50% of the slow traces, or 5% of all
+//! traces: 52.5% of the slow ones are kept).
 //! Every other unknown key is an error, and so are keys that cannot work in-process
 //! (`ottl_condition`, `tail_storage`, `block_on_overflow: true`). A [`ConfigError`] names the
 //! file, line and field.
@@ -136,12 +138,15 @@ pub use config::{
 pub use duration::{format_go_duration, parse_go_duration};
 pub use engine::OverflowAction;
 pub use error::ConfigError;
-pub use hash::{DEFAULT_HASH_SALT, fnv1a64, hash_trace_id, threshold_for_ratio};
+pub use hash::{
+    DEFAULT_HASH_SALT, SAMPLING_PERCENTAGE_SALT, fnv1a64, hash_trace_id, threshold_for_ratio,
+};
 pub use head::{RecordOnlySampler, recording_head_sampler};
 pub use policy::{Decision, PolicySet, TraceView, Verdict};
 pub use processor::{
     DEFAULT_FLUSH_TIMEOUT, DEFAULT_MAX_EXPORT_BATCH_SIZE, DEFAULT_MAX_QUEUE_SIZE,
     TailSamplingError, TailSamplingProcessor, TailSamplingProcessorBuilder, TailSamplingStats,
+    TailSamplingStatsHandle,
 };
 
 // === impl TailSamplingConfig (YAML) ===

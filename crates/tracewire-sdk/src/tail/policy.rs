@@ -12,7 +12,7 @@ use regex::Regex;
 
 use super::config::{Policy, PolicyConfig, SpanStatusCode, TailSamplingConfig};
 use super::error::ConfigError;
-use super::hash::{SaltedHasher, threshold_for_percentage};
+use super::hash::{SAMPLING_PERCENTAGE_SALT, SaltedHasher, threshold_for_percentage};
 
 /// One policy's decision about a trace, as the Collector names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -311,9 +311,9 @@ fn share(p: Option<f64>) -> Option<u64> {
     p.map(threshold_for_percentage).filter(|t| *t != u64::MAX)
 }
 
-/// The extension's hash: the default salt, as a `probabilistic` policy without `hash_salt`.
+/// The extension's hash, with its own salt: a draw independent of `probabilistic` policies.
 fn in_share(trace_id: TraceId, threshold: Option<u64>) -> bool {
-    threshold.is_none_or(|t| SaltedHasher::new("").hash(trace_id) <= t)
+    threshold.is_none_or(|t| SaltedHasher::new(SAMPLING_PERCENTAGE_SALT).hash(trace_id) <= t)
 }
 
 impl Evaluator {

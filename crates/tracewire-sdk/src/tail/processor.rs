@@ -95,6 +95,25 @@ pub struct TailSamplingStats {
     pub spans_dropped_export_queue_full: u64,
 }
 
+/// Reads a [`TailSamplingProcessor`]'s stats from anywhere (cheap to clone).
+#[derive(Debug, Clone)]
+pub struct TailSamplingStatsHandle {
+    shared: Arc<Shared>,
+}
+
+impl TailSamplingStatsHandle {
+    /// See [`TailSamplingProcessor::stats`].
+    pub fn stats(&self) -> TailSamplingStats {
+        let shared = &self.shared;
+        let mut s = shared.stats.lock().map(|s| s.clone()).unwrap_or_default();
+        s.spans_dropped_queue_full = shared.dropped_queue_full.load(Ordering::Relaxed);
+        s.spans_dropped_after_shutdown = shared.dropped_after_shutdown.load(Ordering::Relaxed);
+        s.spans_dropped_export_queue_full =
+            shared.dropped_export_queue_full.load(Ordering::Relaxed);
+        s
+    }
+}
+
 enum Control {
     Wake,
     Flush(Sender<OTelSdkResult>),
@@ -274,19 +293,15 @@ impl TailSamplingProcessor {
     /// The processor's own accounting, as last published by the worker (at least every 100 ms,
     /// and on `force_flush`), with the drop counters of the span-ending threads up to date.
     pub fn stats(&self) -> TailSamplingStats {
-        let mut s = self
-            .shared
-            .stats
-            .lock()
-            .map(|s| s.clone())
-            .unwrap_or_default();
-        s.spans_dropped_queue_full = self.shared.dropped_queue_full.load(Ordering::Relaxed);
-        s.spans_dropped_after_shutdown = self.shared.dropped_after_shutdown.load(Ordering::Relaxed);
-        s.spans_dropped_export_queue_full = self
-            .shared
-            .dropped_export_queue_full
-            .load(Ordering::Relaxed);
-        s
+        self.stats_handle().stats()
+    }
+
+    /// A handle that reads [`TailSamplingProcessor::stats`] after the processor has been moved
+    /// into a tracer provider.
+    pub fn stats_handle(&self) -> TailSamplingStatsHandle {
+        TailSamplingStatsHandle {
+            shared: self.shared.clone(),
+        }
     }
 
     fn request(

@@ -185,3 +185,35 @@ impl opentelemetry_sdk::trace::SpanExporter for KeepingExporter {
         Ok(())
     }
 }
+
+/// Hands out the given trace ids in order (span ids count up).
+#[derive(Debug)]
+pub struct FixedIds {
+    ids: std::sync::Mutex<std::vec::IntoIter<u128>>,
+    span: std::sync::atomic::AtomicU64,
+}
+
+impl FixedIds {
+    pub fn new(ids: Vec<u128>) -> Self {
+        Self {
+            ids: std::sync::Mutex::new(ids.into_iter()),
+            span: std::sync::atomic::AtomicU64::new(1),
+        }
+    }
+}
+
+impl opentelemetry_sdk::trace::IdGenerator for FixedIds {
+    fn new_trace_id(&self) -> TraceId {
+        let next = self
+            .ids
+            .lock()
+            .ok()
+            .and_then(|mut it| it.next())
+            .unwrap_or(1);
+        TraceId::from(next)
+    }
+
+    fn new_span_id(&self) -> SpanId {
+        SpanId::from(self.span.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+    }
+}
