@@ -10,12 +10,14 @@ use std::collections::{HashMap, VecDeque};
 
 use opentelemetry::trace::TraceId;
 
+use super::idhash::IdHashBuilder;
+
 /// A bounded set of decided trace ids with the second (since the processor started) of their
 /// decision.
 #[derive(Debug)]
 pub(crate) struct DecisionCache {
     capacity: usize,
-    map: HashMap<u64, u32>,
+    map: HashMap<u64, u32, IdHashBuilder>,
     order: VecDeque<u64>,
 }
 
@@ -31,7 +33,7 @@ impl DecisionCache {
     pub(crate) fn new(capacity: u64) -> Self {
         Self {
             capacity: usize::try_from(capacity).unwrap_or(usize::MAX),
-            map: HashMap::new(),
+            map: HashMap::with_hasher(IdHashBuilder::default()),
             order: VecDeque::new(),
         }
     }

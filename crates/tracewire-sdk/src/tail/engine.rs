@@ -13,6 +13,7 @@ use opentelemetry_sdk::trace::SpanData;
 use super::cache::DecisionCache;
 use super::config::TailSamplingConfig;
 use super::error::ConfigError;
+use super::idhash::IdHashBuilder;
 use super::policy::{Decision, PolicySet, TraceView};
 use super::size::span_bytes;
 
@@ -29,6 +30,17 @@ pub enum OverflowAction {
 
 /// Fixed bytes a buffered trace costs besides its spans: its map slot, entry and queue slot.
 pub(crate) const TRACE_OVERHEAD_BYTES: u64 = 160;
+
+/// Ages kept for the age histograms between two publications (about a second): beyond this,
+/// observations are skipped, so the worker's memory and time stay bounded at any rate. The
+/// counters count every trace and span.
+pub(crate) const MAX_AGES: usize = 10_000;
+
+fn push_age(ages: &mut Vec<u32>, age: u32) {
+    if ages.len() < MAX_AGES {
+        ages.push(age);
+    }
+}
 
 /// Why a trace was decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,7 +102,7 @@ pub(crate) struct Engine {
     limits: Limits,
     policies: PolicySet,
     resource: Option<Resource>,
-    traces: HashMap<TraceId, TraceEntry>,
+    traces: HashMap<TraceId, TraceEntry, IdHashBuilder>,
     /// Live and stale `(id, seq)` in arrival order; `decision_wait` is constant, so this is also
     /// the order of the `decision_wait` deadlines and of eviction.
     arrivals: VecDeque<(TraceId, u64)>,
@@ -109,7 +121,7 @@ pub(crate) struct Engine {
     policy_counts: Vec<[u64; 5]>,
     /// Global `[sampled, not_sampled, dropped]` counts since the last take.
     global_counts: [u64; 3],
-    /// Ages in seconds, since the last take: late spans, removals.
+    /// Ages in seconds, since the last take: late spans, removals (at most [`MAX_AGES`] each).
     late_span_ages: Vec<u32>,
     removal_ages: Vec<u32>,
     pub(crate) peak_traces: u64,
@@ -145,7 +157,7 @@ impl Engine {
             policy_counts: vec![[0; 5]; policies.len()],
             policies,
             resource: None,
-            traces: HashMap::with_capacity(initial),
+            traces: HashMap::with_capacity_and_hasher(initial, IdHashBuilder::default()),
             arrivals: VecDeque::with_capacity(initial),
             roots: VecDeque::new(),
             next_seq: 0,
@@ -205,15 +217,15 @@ impl Engine {
             // A late span of a decided trace follows the decision.
             if let Some(at) = self.sampled_cache.get(id) {
                 self.counters.late_spans_sampled += 1;
-                self.late_span_ages
-                    .push(self.second(now).saturating_sub(at));
+                let age = self.second(now).saturating_sub(at);
+                push_age(&mut self.late_span_ages, age);
                 self.push_sampled(span);
                 return;
             }
             if let Some(at) = self.non_sampled_cache.get(id) {
                 self.counters.late_spans_not_sampled += 1;
-                self.late_span_ages
-                    .push(self.second(now).saturating_sub(at));
+                let age = self.second(now).saturating_sub(at);
+                push_age(&mut self.late_span_ages, age);
                 return;
             }
             while self.traces.len() >= self.num_traces {
@@ -229,7 +241,8 @@ impl Engine {
                     seq,
                     arrival: now,
                     deadline: now + self.decision_wait,
-                    spans: Vec::new(),
+                    // Most traces have a few spans: avoid the first reallocations.
+                    spans: Vec::with_capacity(4),
                     bytes: TRACE_OVERHEAD_BYTES,
                 },
             );
@@ -353,7 +366,8 @@ impl Engine {
                 OverflowAction::Drop => {
                     if let Some(entry) = self.take(id) {
                         self.counters.traces_discarded_undecided += 1;
-                        self.removal_ages.push(self.age(&entry, now));
+                        let age = self.age(&entry, now);
+                        push_age(&mut self.removal_ages, age);
                     }
                 }
             }
@@ -389,7 +403,8 @@ impl Engine {
                 c[decision_slot(d)] += 1;
             }
         });
-        self.removal_ages.push(self.age(&entry, now));
+        let age = self.age(&entry, now);
+        push_age(&mut self.removal_ages, age);
         match verdict.decision {
             Decision::Sampled => {
                 self.counters.traces_sampled += 1;
@@ -415,7 +430,8 @@ impl Engine {
     fn record_not_sampled(&mut self, id: TraceId, entry: &TraceEntry, now: Instant) {
         self.counters.traces_not_sampled += 1;
         self.global_counts[1] += 1;
-        self.removal_ages.push(self.age(entry, now));
+        let age = self.age(entry, now);
+        push_age(&mut self.removal_ages, age);
         self.non_sampled_cache.insert(id, self.second(now));
     }
 

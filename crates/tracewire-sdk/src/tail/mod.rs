@@ -120,6 +120,7 @@ mod engine;
 mod error;
 mod hash;
 mod head;
+mod idhash;
 pub mod metrics;
 mod policy;
 mod processor;

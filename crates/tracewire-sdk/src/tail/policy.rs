@@ -255,11 +255,11 @@ enum Evaluator {
     Latency {
         lower_ms: i64,
         upper_ms: i64,
-        share: Option<u64>,
+        share: Option<Share>,
     },
     Status {
         codes: [bool; 3],
-        share: Option<u64>,
+        share: Option<Share>,
     },
     Probabilistic {
         hasher: SaltedHasher,
@@ -306,14 +306,28 @@ fn status_index(code: SpanStatusCode) -> usize {
     }
 }
 
-fn share(p: Option<f64>) -> Option<u64> {
-    // 100% or more keeps every match: no hash needed.
-    p.map(threshold_for_percentage).filter(|t| *t != u64::MAX)
+/// The `sampling_percentage` extension: the extension's hash, with its own salt (a draw
+/// independent of `probabilistic` policies), and the threshold.
+#[derive(Debug, Clone, Copy)]
+struct Share {
+    hasher: SaltedHasher,
+    threshold: u64,
 }
 
-/// The extension's hash, with its own salt: a draw independent of `probabilistic` policies.
-fn in_share(trace_id: TraceId, threshold: Option<u64>) -> bool {
-    threshold.is_none_or(|t| SaltedHasher::new(SAMPLING_PERCENTAGE_SALT).hash(trace_id) <= t)
+fn share(p: Option<f64>) -> Option<Share> {
+    // 100% or more keeps every match: no hash needed.
+    p.map(threshold_for_percentage)
+        .filter(|t| *t != u64::MAX)
+        .map(|threshold| Share {
+            hasher: SaltedHasher::new(SAMPLING_PERCENTAGE_SALT),
+            threshold,
+        })
+}
+
+fn in_share(trace_id: TraceId, share: &Option<Share>) -> bool {
+    share
+        .as_ref()
+        .is_none_or(|s| s.hasher.hash(trace_id) <= s.threshold)
 }
 
 impl Evaluator {
@@ -422,14 +436,14 @@ impl Evaluator {
                 share,
             } => sampled(
                 latency_matches(trace.spans, *lower_ms, *upper_ms)
-                    && in_share(trace.trace_id, *share),
+                    && in_share(trace.trace_id, share),
             ),
             Evaluator::Status { codes, share } => sampled(
                 trace
                     .spans
                     .iter()
                     .any(|s| codes[status_index(status_code(&s.status))])
-                    && in_share(trace.trace_id, *share),
+                    && in_share(trace.trace_id, share),
             ),
             Evaluator::Probabilistic { hasher, threshold } => {
                 sampled(hasher.hash(trace.trace_id) <= *threshold)
@@ -587,18 +601,24 @@ fn status_code(s: &Status) -> SpanStatusCode {
     }
 }
 
-fn nanos(t: SystemTime) -> i128 {
+/// Nanoseconds since the Unix epoch (pdata's timestamps), 0 before it.
+fn nanos(t: SystemTime) -> i64 {
     t.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as i128)
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
 }
 
 /// The Collector's latency check: walking the spans in order with a running earliest start and
 /// latest end, the trace matches at the first span where the duration so far (whole
-/// milliseconds, truncated) is above `lower` (and at most `upper` when set).
+/// milliseconds, truncated as Go's `Duration.Milliseconds`) is above `lower` (and at most
+/// `upper` when set).
 fn latency_matches(spans: &[SpanData], lower: i64, upper: i64) -> bool {
-    let mut min = 0i128;
-    let mut max = 0i128;
-    spans.iter().any(|s| {
+    // In nanoseconds: whole milliseconds > lower  <=>  d >= (lower + 1) ms, and
+    // whole milliseconds <= upper  <=>  d < (upper + 1) ms (for d >= 0).
+    let above = lower.saturating_add(1).saturating_mul(1_000_000);
+    let below = upper.saturating_add(1).saturating_mul(1_000_000);
+    let mut min = 0i64;
+    let mut max = 0i64;
+    let mut extend = |s: &SpanData| {
         let (start, end) = (nanos(s.start_time), nanos(s.end_time));
         if min == 0 || start < min {
             min = start;
@@ -606,13 +626,21 @@ fn latency_matches(spans: &[SpanData], lower: i64, upper: i64) -> bool {
         if max == 0 || end > max {
             max = end;
         }
-        let ms = ((max - min) / 1_000_000) as i64;
-        if upper == 0 {
-            ms > lower
-        } else {
-            lower < ms && ms <= upper
+        max.saturating_sub(min)
+    };
+    if upper == 0 {
+        // The running duration only grows: the whole trace's extent decides.
+        let mut d = 0;
+        for s in spans {
+            d = extend(s);
         }
-    })
+        !spans.is_empty() && d >= above
+    } else {
+        spans.iter().any(|s| {
+            let d = extend(s);
+            d >= above && d < below
+        })
+    }
 }
 
 /// `golang.org/x/time/rate.Limiter` as `AllowN` uses it: tokens refill continuously at `rate` per
