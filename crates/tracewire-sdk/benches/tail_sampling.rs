@@ -64,7 +64,7 @@ impl Requests {
 
     fn end_one(&mut self) {
         use opentelemetry::trace::TraceContextExt as _;
-        if self.n % 8 == 0 {
+        if self.n.is_multiple_of(8) {
             let trace =
                 u128::from(self.n / 8 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835);
             self.parent = opentelemetry::Context::new().with_remote_span_context(

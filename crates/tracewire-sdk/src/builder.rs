@@ -252,6 +252,18 @@ impl TracewireBuilder {
         self
     }
 
+    /// Runs the configured exporters behind the in-process tail sampler ([`crate::tail`])
+    /// instead of the batch processor: the sampled traces are exported in batches of the batch
+    /// settings' size, and its dropped spans are counted in [`Guard::diagnostics`]. The head
+    /// sampler must record what the tail decides on (the default `parentbased_always_on` does;
+    /// see [`crate::tail::recording_head_sampler`]). A config that is not valid turns tail
+    /// sampling off (a warning says why) and the batch processor runs instead.
+    pub fn with_tail_sampling(self, config: crate::tail::TailSamplingConfig) -> Self {
+        self.with_exporter_processor(move |exporters, cx| {
+            crate::tail::pipeline(exporters, cx, config)
+        })
+    }
+
     /// Batch settings of the span pipeline (win over `OTEL_BSP_*`).
     pub fn with_batch_settings(mut self, settings: BatchSettings) -> Self {
         self.batch = Some(settings);

@@ -162,7 +162,7 @@ fn each_service_decides_its_own_part_and_only_trace_id_policies_agree() -> anyho
             sc.trace_state().clone(),
         ));
         let mut call = dt.start_with_context("POST /charge", &incoming);
-        if i % 10 == 0 {
+        if i.is_multiple_of(10) {
             call.set_status(Status::error("declined"));
             call.set_attribute(KeyValue::new("failure", true));
         }

@@ -40,7 +40,7 @@ fn collect(exporter: &InMemoryMetricExporter) -> HashMap<(String, Vec<String>), 
                     }
                     AggregatedMetrics::U64(MetricData::Histogram(h)) => {
                         for p in h.data_points() {
-                            put(p.attributes().collect(), i128::from(p.count() as u64));
+                            put(p.attributes().collect(), i128::from(p.count()));
                         }
                     }
                     _ => {}

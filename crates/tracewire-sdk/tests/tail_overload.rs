@@ -70,7 +70,7 @@ policies:
                     "db.statement",
                     "SELECT * FROM items WHERE id = ?",
                 ));
-                if traces % 50 == 0 && i == 1 {
+                if traces.is_multiple_of(50) && i == 1 {
                     child.set_status(Status::error("timeout"));
                 }
                 let t = Instant::now();

@@ -317,7 +317,7 @@ fn a_huge_trace_cannot_starve_the_others() -> anyhow::Result<()> {
                 .big_attribute(1024)
                 .build(),
         );
-        if i % 40 == 0
+        if i.is_multiple_of(40)
             && let Some(t) = small.next()
         {
             p.on_end(S::new(t, 1).parent(9).error().build());

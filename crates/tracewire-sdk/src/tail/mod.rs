@@ -124,6 +124,7 @@ mod idhash;
 pub mod metrics;
 mod policy;
 mod processor;
+mod sdk;
 mod size;
 mod yaml;
 
@@ -145,10 +146,11 @@ pub use hash::{
 pub use head::{RecordOnlySampler, recording_head_sampler};
 pub use policy::{Decision, PolicySet, TraceView, Verdict};
 pub use processor::{
-    DEFAULT_FLUSH_TIMEOUT, DEFAULT_MAX_EXPORT_BATCH_SIZE, DEFAULT_MAX_QUEUE_SIZE,
+    DEFAULT_FLUSH_TIMEOUT, DEFAULT_MAX_EXPORT_BATCH_SIZE, DEFAULT_MAX_QUEUE_SIZE, DropObserver,
     TailSamplingError, TailSamplingProcessor, TailSamplingProcessorBuilder, TailSamplingStats,
     TailSamplingStatsHandle,
 };
+pub(crate) use sdk::pipeline;
 
 // === impl TailSamplingConfig (YAML) ===
 

@@ -128,7 +128,12 @@ enum ExportMsg {
     SetResource(Resource),
 }
 
-#[derive(Debug, Default)]
+/// Called with a count of dropped spans and why (`queue_full`, `after_shutdown`,
+/// `export_queue_full`), to count them somewhere else too (see
+/// [`TailSamplingProcessorBuilder::with_drop_observer`]).
+pub type DropObserver = Arc<dyn Fn(u64, &'static str) + Send + Sync>;
+
+#[derive(Default)]
 struct Shared {
     stats: Mutex<TailSamplingStats>,
     wake_pending: AtomicBool,
@@ -136,6 +141,24 @@ struct Shared {
     dropped_queue_full: AtomicU64,
     dropped_after_shutdown: AtomicU64,
     dropped_export_queue_full: AtomicU64,
+    drop_observer: Option<DropObserver>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("stats", &self.stats)
+            .field("is_shutdown", &self.is_shutdown)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Shared {
+    fn observe_drop(&self, n: u64, reason: &'static str) {
+        if let Some(observer) = &self.drop_observer {
+            observer(n, reason);
+        }
+    }
 }
 
 /// In-process tail-based sampling: the OpenTelemetry Collector's `tail_sampling` processor as an
@@ -157,7 +180,6 @@ pub struct TailSamplingProcessor {
 }
 
 /// Builds a [`TailSamplingProcessor`].
-#[derive(Debug)]
 pub struct TailSamplingProcessorBuilder<E> {
     exporter: E,
     config: TailSamplingConfig,
@@ -166,9 +188,31 @@ pub struct TailSamplingProcessorBuilder<E> {
     max_queue_size: usize,
     max_export_batch_size: usize,
     flush_timeout: Duration,
+    drop_observer: Option<DropObserver>,
+}
+
+impl<E: std::fmt::Debug> std::fmt::Debug for TailSamplingProcessorBuilder<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TailSamplingProcessorBuilder")
+            .field("exporter", &self.exporter)
+            .field("config", &self.config)
+            .field("max_buffered_bytes", &self.max_buffered_bytes)
+            .field("overflow", &self.overflow)
+            .field("max_queue_size", &self.max_queue_size)
+            .field("max_export_batch_size", &self.max_export_batch_size)
+            .field("flush_timeout", &self.flush_timeout)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<E: SpanExporter + 'static> TailSamplingProcessorBuilder<E> {
+    /// Also reports dropped spans to `observer` (for instance a setup's own drop counters), on
+    /// the thread that dropped them.
+    pub fn with_drop_observer(mut self, observer: DropObserver) -> Self {
+        self.drop_observer = Some(observer);
+        self
+    }
+
     /// The byte budget of buffered spans (default 64 MiB). When it is reached the oldest traces
     /// leave the buffer (see [`Self::with_overflow`]), and no single trace may hold more than a
     /// quarter of it: a trace that does is decided at once on what it has.
@@ -218,7 +262,10 @@ impl<E: SpanExporter + 'static> TailSamplingProcessorBuilder<E> {
             },
             Instant::now(),
         )?;
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(Shared {
+            drop_observer: self.drop_observer,
+            ..Shared::default()
+        });
         let (span_tx, span_rx) = bounded::<SpanData>(self.max_queue_size);
         let (control_tx, control_rx) = bounded::<Control>(64);
         let (export_tx, export_rx) = bounded::<ExportMsg>(EXPORT_QUEUE_BATCHES);
@@ -275,6 +322,7 @@ impl TailSamplingProcessor {
             max_queue_size: DEFAULT_MAX_QUEUE_SIZE,
             max_export_batch_size: DEFAULT_MAX_EXPORT_BATCH_SIZE,
             flush_timeout: DEFAULT_FLUSH_TIMEOUT,
+            drop_observer: None,
         }
     }
 
@@ -343,6 +391,7 @@ impl SpanProcessor for TailSamplingProcessor {
                 }
             }
             Err(TrySendError::Full(_)) => {
+                self.shared.observe_drop(1, "queue_full");
                 if self
                     .shared
                     .dropped_queue_full
@@ -355,6 +404,7 @@ impl SpanProcessor for TailSamplingProcessor {
                 }
             }
             Err(TrySendError::Disconnected(_)) => {
+                self.shared.observe_drop(1, "after_shutdown");
                 self.shared
                     .dropped_after_shutdown
                     .fetch_add(1, Ordering::Relaxed);
@@ -488,6 +538,7 @@ impl Worker {
             if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) =
                 self.export.try_send(ExportMsg::Batch(batch))
             {
+                self.shared.observe_drop(len, "export_queue_full");
                 self.shared
                     .dropped_export_queue_full
                     .fetch_add(len, Ordering::Relaxed);

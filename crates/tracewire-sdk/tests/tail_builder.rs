@@ -1,0 +1,69 @@
+//! Tail sampling in tracewire's setup: `TracewireBuilder::with_tail_sampling`.
+
+use opentelemetry::trace::{Status, TraceContextExt as _, Tracer as _};
+use opentelemetry_sdk::trace::InMemorySpanExporter;
+use tracewire_sdk::Tracewire;
+use tracewire_sdk::tail::{PolicyConfig, TailSamplingConfig};
+
+const ENV: [(&str, &str); 3] = [
+    ("OTEL_SERVICE_NAME", "checkout"),
+    ("OTEL_METRICS_EXPORTER", "none"),
+    ("OTEL_LOGS_EXPORTER", "none"),
+];
+
+fn names(spans: &InMemorySpanExporter) -> Vec<String> {
+    let mut n: Vec<String> = spans
+        .get_finished_spans()
+        .unwrap_or_default()
+        .iter()
+        .map(|s| s.name.to_string())
+        .collect();
+    n.sort_unstable();
+    n
+}
+
+#[test]
+fn with_tail_sampling_keeps_what_the_policies_keep() -> anyhow::Result<()> {
+    let spans = InMemorySpanExporter::default();
+    let guard = Tracewire::builder()
+        .with_env(ENV)
+        .with_span_exporter(spans.clone())
+        .with_tail_sampling(TailSamplingConfig::from_yaml_str(
+            "policies: [{name: errors, type: status_code, status_code: {status_codes: [ERROR]}}]",
+        )?)
+        .build()?;
+    let tracer = guard.tracer("shop");
+    tracer.in_span("POST /checkout", |_| {
+        tracer.in_span("charge card", |cx| {
+            cx.span().set_status(Status::error("declined"))
+        });
+    });
+    tracer.in_span("GET /items", |_| {});
+    guard.force_flush()?;
+    assert_eq!(names(&spans), vec!["POST /checkout", "charge card"]);
+    guard.shutdown()?;
+    Ok(())
+}
+
+#[test]
+fn an_invalid_config_falls_back_to_exporting_everything() -> anyhow::Result<()> {
+    let spans = InMemorySpanExporter::default();
+    let invalid = TailSamplingConfig {
+        policies: vec![
+            PolicyConfig::always_sample("a"),
+            PolicyConfig::always_sample("a"),
+        ],
+        ..TailSamplingConfig::default()
+    };
+    assert!(invalid.validate().is_err());
+    let guard = Tracewire::builder()
+        .with_env(ENV)
+        .with_span_exporter(spans.clone())
+        .with_tail_sampling(invalid)
+        .build()?;
+    guard.tracer("shop").in_span("GET /items", |_| {});
+    guard.force_flush()?;
+    assert_eq!(names(&spans), vec!["GET /items"]);
+    guard.shutdown()?;
+    Ok(())
+}
