@@ -91,9 +91,13 @@ pub(crate) fn build_all() -> Result<()> {
     run_cmd(cargo().args(["bench", "--workspace", "--all-features", "--no-run"]))
 }
 
+/// Every bench. The Kafka producer bench runs against a local tansu broker, so the pinned
+/// binary is installed first and handed to it through `TRACEWIRE_TANSU`.
 pub(crate) fn bench(args: &[String]) -> Result<()> {
+    let tansu = broker::ensure_installed()?;
     let mut cmd = cargo();
-    cmd.args(["bench", "--workspace", "--all-features"]);
+    cmd.args(["bench", "--workspace", "--all-features"])
+        .env("TRACEWIRE_TANSU", tansu);
     if !args.is_empty() {
         cmd.arg("--").args(args);
     }
