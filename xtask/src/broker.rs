@@ -44,7 +44,7 @@ fn find() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("PATH") {
         candidates.extend(std::env::split_paths(&path).map(|d| d.join("tansu")));
     }
-    candidates.into_iter().find(|p| is_pinned_version(p))
+    candidates.into_iter().find(is_pinned_version)
 }
 
 fn is_pinned_version(path: &PathBuf) -> bool {
