@@ -56,6 +56,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! In tracewire's own setup, [`TracewireBuilder::with_tail_sampling`](crate::TracewireBuilder::with_tail_sampling)
+//! puts the configured exporters behind this processor. The guide is
+//! `docs/guides/tail-sampling.md`; the design decisions are in `docs/adr/0010` to `0012`.
+//!
 //! # The config
 //!
 //! [`TailSamplingConfig`] takes the Collector's `tail_sampling` section verbatim, as the bare
