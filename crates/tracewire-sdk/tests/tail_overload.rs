@@ -134,10 +134,6 @@ policies:
             rss_peak - before
         );
     }
-    assert!(
-        traces > 10 * EXPECTED_PER_SEC,
-        "the load ran: {traces} traces"
-    );
     provider.shutdown()?;
     assert!(exporter.len() > 0);
     Ok(())
