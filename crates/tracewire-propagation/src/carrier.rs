@@ -123,7 +123,6 @@ pub(crate) trait Source {
 
     /// Calls `f` with the name and value of every header whose name starts with `prefix`
     /// (ASCII case-insensitively).
-    #[allow(dead_code)] // The Jaeger propagator's baggage uses it; it lands next.
     fn prefixed(&self, prefix: &str, f: &mut dyn FnMut(&str, &[u8]));
 }
 
@@ -133,7 +132,6 @@ pub(crate) trait Sink {
     fn put(&mut self, field: &Field, value: String);
 
     /// Sets a header whose name is only known at run time (Jaeger's `uberctx-*`).
-    #[allow(dead_code)] // The Jaeger propagator's baggage uses it; it lands next.
     fn put_dynamic(&mut self, name: &str, value: String);
 
     /// Removes a header that is not to be sent (where the carrier allows it).

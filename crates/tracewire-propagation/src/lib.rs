@@ -26,13 +26,22 @@
 //!
 //! The workspace's `rust-version` (see the root `Cargo.toml`).
 
+pub mod b3;
+pub mod baggage;
 pub mod carrier;
+pub mod composite;
+pub mod debug;
+pub mod jaeger;
 mod report;
 pub mod trace_context;
 pub mod traceparent;
 pub mod tracestate;
 
+pub use b3::{B3Encoding, B3Propagator};
+pub use baggage::BaggagePropagator;
 pub use carrier::{HeaderExtractor, HeaderInjector, MapExtractor, MapInjector};
+pub use composite::{Format, Propagators, install, propagator_from_env};
+pub use jaeger::JaegerPropagator;
 pub use trace_context::TraceContextPropagator;
 pub use traceparent::{TraceParent, TraceParentError};
 pub use tracestate::{TraceStateError, TraceStateList};

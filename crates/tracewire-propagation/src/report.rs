@@ -5,7 +5,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The kinds of input problems that are reported.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[allow(dead_code)] // The baggage, B3 and Jaeger propagators report the rest; they land next.
 pub(crate) enum Problem {
     TraceparentInvalid,
     TraceparentRepeated,
