@@ -164,12 +164,10 @@ pub enum BaggageError {
 /// One member of a `baggage` header, validated, borrowing from the header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Member<'a> {
-    /// The key.
-    pub key: &'a str,
-    /// The value as received (percent-encoded); see [`Member::value`].
-    pub raw_value: &'a str,
-    /// The properties as received, after the first `;` (empty when there is none).
-    pub raw_properties: &'a str,
+    key: &'a str,
+    raw_value: &'a str,
+    raw_properties: &'a str,
+    escaped: bool,
 }
 
 impl<'a> Member<'a> {
@@ -178,94 +176,202 @@ impl<'a> Member<'a> {
     /// # Errors
     ///
     /// [`BaggageError`] says what is malformed.
-    pub fn parse(member: &'a [u8]) -> Result<Self, BaggageError> {
-        let member = trim_ows(member);
-        let (kv, props) = match member.iter().position(|&b| b == b';') {
-            Some(i) => (&member[..i], &member[i + 1..]),
-            None => (member, &[][..]),
-        };
-        let eq = kv
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use tracewire_propagation::baggage::{BaggageError, Member};
+    ///
+    /// let m = Member::parse(" serverNode = DF%2028 ;region=eu")?;
+    /// assert_eq!((m.key(), m.value().as_ref(), m.properties().as_ref()), ("serverNode", "DF 28", "region=eu"));
+    /// assert_eq!(Member::parse("k=a b"), Err(BaggageError::Value));
+    /// # Ok::<(), BaggageError>(())
+    /// ```
+    pub fn parse(member: &'a str) -> Result<Self, BaggageError> {
+        let bytes = member.as_bytes();
+        let semi = bytes.iter().position(|&b| b == b';');
+        let eq = bytes[..semi.unwrap_or(bytes.len())]
             .iter()
-            .position(|&b| b == b'=')
-            .ok_or(BaggageError::Member)?;
-        let key = trim_ows(&kv[..eq]);
-        let value = trim_ows(&kv[eq + 1..]);
-        if key.is_empty() || !key.iter().all(|&b| is_tchar(b)) {
+            .position(|&b| b == b'=');
+        Self::from_parts(member, 0, bytes.len(), eq, semi)
+    }
+
+    /// Validates the member at `line[start..end]` whose first `=` (before any `;`) and first
+    /// `;` are at the given positions of `line`.
+    #[inline]
+    fn from_parts(
+        line: &'a str,
+        start: usize,
+        end: usize,
+        eq: Option<usize>,
+        semi: Option<usize>,
+    ) -> Result<Self, BaggageError> {
+        let bytes = line.as_bytes();
+        let eq = eq.ok_or(BaggageError::Member)?;
+        let (kv_end, props_start) = match semi {
+            Some(i) => (i, i + 1),
+            None => (end, end),
+        };
+        let (ks, ke) = ows_bounds(bytes, start, eq);
+        let (vs, ve) = ows_bounds(bytes, eq + 1, kv_end);
+        if ks == ke || !bytes[ks..ke].iter().all(|&b| TCHAR[usize::from(b)]) {
             return Err(BaggageError::Key);
         }
-        if !valid_encoded_value(value) {
-            return Err(BaggageError::Value);
+        let escaped = match scan_encoded_value(&bytes[vs..ve]) {
+            Some(escaped) => escaped,
+            None => return Err(BaggageError::Value),
+        };
+        let (ps, pe) = ows_bounds(bytes, props_start, end);
+        let props = &bytes[ps..pe];
+        if !props.is_empty() && !props.split(|&b| b == b';').all(valid_property) {
+            return Err(BaggageError::Property);
         }
-        for prop in props.split(|&b| b == b';') {
-            if !valid_property(prop) {
-                return Err(BaggageError::Property);
-            }
-        }
-        // Every byte was checked to be ASCII.
-        let ascii = |b: &'a [u8]| std::str::from_utf8(b).map_err(|_| BaggageError::Value);
+        // Every boundary is next to an ASCII byte, so these slices cannot fail.
+        let slice = |s: usize, e: usize| line.get(s..e).ok_or(BaggageError::Value);
         Ok(Self {
-            key: ascii(key)?,
-            raw_value: ascii(value)?,
-            raw_properties: ascii(props)?,
+            key: slice(ks, ke)?,
+            raw_value: slice(vs, ve)?,
+            raw_properties: slice(ps, pe)?,
+            escaped,
         })
+    }
+
+    /// The key.
+    pub fn key(&self) -> &'a str {
+        self.key
+    }
+
+    /// The value as received (percent-encoded); see [`Member::value`].
+    pub fn raw_value(&self) -> &'a str {
+        self.raw_value
+    }
+
+    /// The properties as received after the first `;`, white space around them trimmed (empty
+    /// when there is none).
+    pub fn raw_properties(&self) -> &'a str {
+        self.raw_properties
     }
 
     /// The percent-decoded value (borrowed when it has no escape); sequences that are not UTF-8
     /// become U+FFFD.
     pub fn value(&self) -> Cow<'a, str> {
-        decode(self.raw_value)
+        if self.escaped {
+            decode(self.raw_value)
+        } else {
+            Cow::Borrowed(self.raw_value)
+        }
     }
 
     /// The properties, trimmed and joined by `;` (borrowed when they already are), as they go
     /// into `BaggageMetadata`.
     pub fn properties(&self) -> Cow<'a, str> {
+        if self.raw_properties.is_empty() {
+            return Cow::Borrowed("");
+        }
         normalize_properties(self.raw_properties)
     }
 }
 
+/// `start..end` within `bytes` with optional white space trimmed on both sides.
+#[inline]
+fn ows_bounds(bytes: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
+    while start < end && matches!(bytes[start], b' ' | b'\t') {
+        start += 1;
+    }
+    while end > start && matches!(bytes[end - 1], b' ' | b'\t') {
+        end -= 1;
+    }
+    (start, end)
+}
+
 /// Parses the `baggage` header lines, in order, into a `Baggage`, dropping malformed members
 /// and members beyond `Baggage`'s limits one at a time (each kind reported once).
+///
+/// # Example
+///
+/// ```
+/// let baggage = tracewire_propagation::baggage::parse([b"a=1,bad,b=%F0%9F%98%80".as_slice()]);
+/// assert_eq!(baggage.len(), 2);
+/// assert_eq!(baggage.get("b").map(|v| v.as_str()), Some("\u{1f600}"));
+/// ```
 pub fn parse<'a>(lines: impl IntoIterator<Item = &'a [u8]>) -> Baggage {
     let mut baggage = Baggage::new();
     for line in lines {
-        for raw in line.split(|&b| b == b',') {
-            if trim_ows(raw).is_empty() {
-                continue;
-            }
-            let member = match Member::parse(raw) {
-                Ok(m) => m,
-                Err(_) => {
-                    report(Problem::BaggageMemberMalformed);
-                    continue;
+        match std::str::from_utf8(line) {
+            Ok(line) => parse_line(&mut baggage, line),
+            // Bytes above 0x7f are in no member's grammar: the members holding them are
+            // dropped, the others on the line kept.
+            Err(_) => {
+                for raw in line.split(|&b| b == b',') {
+                    match std::str::from_utf8(raw) {
+                        Ok(raw) => parse_line(&mut baggage, raw),
+                        Err(_) => report(Problem::BaggageMemberMalformed),
+                    }
                 }
-            };
-            insert(&mut baggage, member);
+            }
         }
     }
     baggage
 }
 
+/// Splits a line into members in one pass, noting each member's first `=` (before any `;`)
+/// and first `;` on the way.
+fn parse_line(baggage: &mut Baggage, line: &str) {
+    let bytes = line.as_bytes();
+    let mut start = 0;
+    let mut eq = None;
+    let mut semi = None;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b',' => {
+                parse_member(baggage, line, start, i, eq, semi);
+                start = i + 1;
+                eq = None;
+                semi = None;
+            }
+            b'=' if eq.is_none() && semi.is_none() => eq = Some(i),
+            b';' if semi.is_none() => semi = Some(i),
+            _ => {}
+        }
+    }
+    parse_member(baggage, line, start, bytes.len(), eq, semi);
+}
+
+#[inline]
+fn parse_member(
+    baggage: &mut Baggage,
+    line: &str,
+    start: usize,
+    end: usize,
+    eq: Option<usize>,
+    semi: Option<usize>,
+) {
+    let (s, e) = ows_bounds(line.as_bytes(), start, end);
+    if s == e {
+        return;
+    }
+    match Member::from_parts(line, s, e, eq, semi) {
+        Ok(member) => insert(baggage, member),
+        Err(_) => report(Problem::BaggageMemberMalformed),
+    }
+}
+
 fn insert(baggage: &mut Baggage, member: Member<'_>) {
-    let existed = baggage.get(member.key).is_some();
-    if !existed && baggage.len() >= MAX_MEMBERS {
-        // Refused by `Baggage` anyway: skip the allocations.
+    if baggage.len() >= MAX_MEMBERS && baggage.get(member.key).is_none() {
+        // `Baggage` would refuse it: skip the allocations.
         report(Problem::BaggageOverLimit);
         return;
     }
     let before = baggage.len();
-    let value = member.value();
-    let props = member.properties();
-    let value = match value {
+    let value = match member.value() {
         Cow::Borrowed(v) => String::from(v),
         Cow::Owned(v) => v,
     };
+    let props = member.properties();
     let replaced = baggage.insert_with_metadata(String::from(member.key), value, props.as_ref());
-    let inserted = if existed {
-        replaced.is_some()
-    } else {
-        baggage.len() > before
-    };
-    if !inserted {
+    // `insert_with_metadata` returns the old entry when it replaced one, and `None` both when it
+    // added a new entry (the length grew) and when it refused the entry.
+    if replaced.is_none() && baggage.len() == before {
         report(Problem::BaggageOverLimit);
     }
 }
@@ -311,9 +417,8 @@ pub fn header(baggage: &Baggage) -> Option<String> {
     Some(out)
 }
 
-/// RFC 7230 `tchar`.
-#[inline]
-fn is_tchar(b: u8) -> bool {
+/// RFC 7230 `tchar`: the characters of keys.
+const fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric()
         || matches!(
             b,
@@ -335,32 +440,47 @@ fn is_tchar(b: u8) -> bool {
 }
 
 /// `baggage-octet`: printable ASCII other than space, `"`, `,`, `;` and `\`.
-#[inline]
-fn is_baggage_octet(b: u8) -> bool {
+const fn is_baggage_octet(b: u8) -> bool {
     matches!(b, 0x21 | 0x23..=0x2b | 0x2d..=0x3a | 0x3c..=0x5b | 0x5d..=0x7e)
 }
 
-/// Baggage octets, with every `%` followed by two hex digits.
-fn valid_encoded_value(v: &[u8]) -> bool {
+macro_rules! table {
+    ($f:ident) => {{
+        let mut t = [false; 256];
+        let mut i = 0;
+        while i < 256 {
+            t[i] = $f(i as u8);
+            i += 1;
+        }
+        t
+    }};
+}
+
+static TCHAR: [bool; 256] = table!(is_tchar);
+static OCTET: [bool; 256] = table!(is_baggage_octet);
+
+/// Baggage octets, with every `%` followed by two hex digits: `Some(has an escape)`, or `None`.
+#[inline]
+fn scan_encoded_value(v: &[u8]) -> Option<bool> {
+    let mut escaped = false;
     let mut i = 0;
     while i < v.len() {
         let b = v[i];
-        if !is_baggage_octet(b) {
-            return false;
+        if !OCTET[usize::from(b)] {
+            return None;
         }
         if b == b'%' {
-            if i + 2 >= v.len() {
-                return false;
+            let pair = v.get(i + 1..i + 3)?;
+            if !(pair[0].is_ascii_hexdigit() && pair[1].is_ascii_hexdigit()) {
+                return None;
             }
-            if !(v[i + 1].is_ascii_hexdigit() && v[i + 2].is_ascii_hexdigit()) {
-                return false;
-            }
+            escaped = true;
             i += 3;
         } else {
             i += 1;
         }
     }
-    true
+    Some(escaped)
 }
 
 /// `key` or `key OWS = OWS value`, white space around it allowed; empty is allowed (a trailing
@@ -375,8 +495,8 @@ fn valid_property(prop: &[u8]) -> bool {
         None => (prop, None),
     };
     !key.is_empty()
-        && key.iter().all(|&b| is_tchar(b))
-        && value.is_none_or(|v| v.iter().all(|&b| is_baggage_octet(b)))
+        && key.iter().all(|&b| TCHAR[usize::from(b)])
+        && value.is_none_or(|v| v.iter().all(|&b| OCTET[usize::from(b)]))
 }
 
 /// Properties trimmed and joined by `;`, empty ones dropped; borrowed when already so.
@@ -451,7 +571,7 @@ fn write_properties(metadata: &str, out: &mut String) {
 const HEX: &[u8; 16] = b"0123456789ABCDEF";
 
 fn needs_escape(b: u8) -> bool {
-    !is_baggage_octet(b) || b == b'%'
+    !OCTET[usize::from(b)] || b == b'%'
 }
 
 /// Percent-decodes `raw`, keeping a `%` that is not followed by two hex digits as it is;
@@ -586,14 +706,9 @@ mod tests {
 
     #[test]
     fn member_table() {
-        let ok = |key, raw_value, raw_properties| {
-            Ok(Member {
-                key,
-                raw_value,
-                raw_properties,
-            })
-        };
-        let cases: Vec<(&str, Result<Member<'_>, BaggageError>, &str)> = vec![
+        let ok = |key, raw_value, raw_properties| Ok((key, raw_value, raw_properties));
+        type Parts<'a> = Result<(&'a str, &'a str, &'a str), BaggageError>;
+        let cases: Vec<(&str, Parts<'_>, &str)> = vec![
             ("k=v", ok("k", "v", ""), "simple"),
             (" k = v ", ok("k", "v", ""), "OWS around key and value"),
             ("k=", ok("k", "", ""), "empty value"),
@@ -601,7 +716,7 @@ mod tests {
             ("k=v;p", ok("k", "v", "p"), "property key"),
             (
                 "k=v; p = 1 ;q",
-                ok("k", "v", " p = 1 ;q"),
+                ok("k", "v", "p = 1 ;q"),
                 "properties with OWS",
             ),
             ("k=v;", ok("k", "v", ""), "trailing ;"),
@@ -625,7 +740,8 @@ mod tests {
             ("k=v;p=a b", Err(E::Property), "space in property value"),
         ];
         for (input, want, why) in cases {
-            assert_eq!(Member::parse(input.as_bytes()), want, "{why}: {input:?}");
+            let got = Member::parse(input).map(|m| (m.key(), m.raw_value(), m.raw_properties()));
+            assert_eq!(got, want, "{why}: {input:?}");
         }
     }
 
@@ -642,11 +758,8 @@ mod tests {
             ("%2C%3B", ",;"),
         ];
         for (raw, want) in cases {
-            let m = Member {
-                key: "k",
-                raw_value: raw,
-                raw_properties: "",
-            };
+            let member = format!("k={raw}");
+            let m = Member::parse(&member).expect("valid");
             assert_eq!(m.value(), want, "{raw}");
         }
     }

@@ -44,9 +44,9 @@ use tracewire_core::semconv::header;
 
 use crate::report::{Problem, report};
 
-/// What [`Extractor::get_all`] of [`HeaderExtractor`] returns for a value that is not visible
-/// ASCII: the replacement character, which no propagation format accepts, so that a parser sees
-/// the value as malformed instead of missing.
+/// What [`Extractor::get_all`] of [`HeaderExtractor`] returns for a value that is not UTF-8: the
+/// replacement character, which no propagation format accepts, so that a parser sees the value
+/// as malformed instead of missing.
 pub const INVALID_VALUE: &str = "\u{FFFD}";
 
 /// A propagation header: its name as a string (for the `Injector`/`Extractor` traits) and as a
@@ -58,13 +58,16 @@ pub(crate) struct Field {
 }
 
 macro_rules! fields {
-    ($($id:ident = $name:expr;)*) => {
+    ($($id:ident = $name:path;)*) => {
         $(pub(crate) static $id: Field = Field { name: $name, header: HeaderName::from_static($name) };)*
 
         /// The pre-built field for a known header name, matched exactly (lowercase).
+        #[inline]
         fn known(name: &str) -> Option<&'static Field> {
-            $(if name == $name { return Some(&$id); })*
-            None
+            match name {
+                $($name => Some(&$id),)*
+                _ => None,
+            }
         }
     };
 }
@@ -313,36 +316,54 @@ impl Injector for HeaderInjector<'_> {
 
 /// Extracts from an [`http::HeaderMap`], seeing every value of a repeated header.
 ///
-/// - [`get`](Extractor::get): the value when the header occurs exactly once and is visible ASCII;
-///   `None` when it is absent, repeated (a repeated header has no single value) or not visible
-///   ASCII.
+/// - [`get`](Extractor::get): the value when the header occurs exactly once and is UTF-8;
+///   `None` when it is absent, repeated (a repeated header has no single value) or not UTF-8.
 /// - [`get_all`](Extractor::get_all): every value in order, `None` (without allocating) when the
-///   header is absent; a value that is not visible ASCII is returned as [`INVALID_VALUE`] so that
-///   it counts as malformed rather than missing.
+///   header is absent; a value that is not UTF-8 is returned as [`INVALID_VALUE`] so that it
+///   counts as malformed rather than missing.
+///
+/// Header values hold printable ASCII, tabs and, rarely, bytes above `0x7f` (which no
+/// propagation format allows, so their parsers reject them).
 /// - [`keys`](Extractor::keys): every header name once, lowercase.
 #[derive(Debug, Clone, Copy)]
 pub struct HeaderExtractor<'a>(pub &'a HeaderMap);
 
+/// Every value of `key`; a pre-built name for the headers tracewire knows, since looking up by
+/// `&str` parses and validates the name first.
+#[inline]
+fn values<'m>(map: &'m HeaderMap, key: &str) -> http::header::GetAll<'m, HeaderValue> {
+    match known(key) {
+        Some(field) => map.get_all(&field.header),
+        None => map.get_all(key),
+    }
+}
+
 impl Extractor for HeaderExtractor<'_> {
     #[inline]
     fn get(&self, key: &str) -> Option<&str> {
-        let mut values = self.0.get_all(key).iter();
+        let mut values = values(self.0, key).iter();
         let first = values.next()?;
         if values.next().is_some() {
             return None;
         }
-        first.to_str().ok()
+        // A header value holds no control character but tab; `from_utf8` (with its word-at-a-time
+        // ASCII path) is cheaper than `to_str`, and lets UTF-8 through for callers that want it.
+        std::str::from_utf8(first.as_bytes()).ok()
     }
 
     fn keys(&self) -> Vec<&str> {
         self.0.keys().map(HeaderName::as_str).collect()
     }
 
+    #[inline]
     fn get_all(&self, key: &str) -> Option<Vec<&str>> {
-        let values = self.0.get_all(key);
+        let values = values(self.0, key);
         let mut iter = values.iter().peekable();
         iter.peek()?;
-        Some(iter.map(|v| v.to_str().unwrap_or(INVALID_VALUE)).collect())
+        Some(
+            iter.map(|v| std::str::from_utf8(v.as_bytes()).unwrap_or(INVALID_VALUE))
+                .collect(),
+        )
     }
 }
 
@@ -434,6 +455,7 @@ mod tests {
             ("two", b"a"),
             ("two", b"b"),
             ("utf8", "é".as_bytes()),
+            ("latin1", b"\xe9"),
         ]);
         let e = HeaderExtractor(&m);
         let cases: &[(&str, Option<&str>)] = &[
@@ -441,7 +463,8 @@ mod tests {
             ("ONE", Some("1")),
             ("two", None),
             ("absent", None),
-            ("utf8", None),
+            ("utf8", Some("é")),
+            ("latin1", None),
         ];
         for (key, want) in cases {
             assert_eq!(e.get(key), *want, "{key}");
@@ -450,7 +473,7 @@ mod tests {
 
     #[test]
     fn get_all_returns_every_value_and_marks_invalid_ones() {
-        let m = map(&[("two", b"a"), ("two", "é".as_bytes()), ("two", b"c")]);
+        let m = map(&[("two", b"a"), ("two", b"\xe9"), ("two", b"c")]);
         let e = HeaderExtractor(&m);
         assert_eq!(e.get_all("two"), Some(vec!["a", INVALID_VALUE, "c"]));
         assert_eq!(e.get_all("absent"), None);

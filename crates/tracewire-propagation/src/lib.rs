@@ -33,6 +33,7 @@ pub mod composite;
 pub mod debug;
 pub mod jaeger;
 mod report;
+mod swar;
 pub mod trace_context;
 pub mod traceparent;
 pub mod tracestate;

@@ -46,6 +46,8 @@ use std::fmt;
 use opentelemetry::trace::{SpanId, TraceFlags, TraceId};
 use tracewire_core::hex;
 
+use crate::swar;
+
 /// The random trace flag of Trace Context Level 2: the trace id's rightmost 7 bytes are random.
 pub const RANDOM: TraceFlags = TraceFlags::new(0x02);
 
@@ -112,11 +114,11 @@ impl TraceParent {
     /// [`TraceParentError`] says which rule the value broke.
     pub fn parse(value: &[u8]) -> Result<Self, TraceParentError> {
         let v = trim_ows(value);
-        if v.len() < LEN {
+        let Some(h) = v.first_chunk::<LEN>() else {
             return Err(TraceParentError::TooShort);
-        }
-        let version = hex::decode_lower::<1>(&v[0..2]).ok_or(TraceParentError::Version)?[0];
-        if version == 0xff || v[2] != b'-' {
+        };
+        let version = swar::decode2(h[0], h[1]).ok_or(TraceParentError::Version)?;
+        if version == 0xff || h[2] != b'-' {
             return Err(TraceParentError::Version);
         }
         if v.len() > LEN {
@@ -127,15 +129,19 @@ impl TraceParent {
                 return Err(TraceParentError::FutureFormat);
             }
         }
-        if v[35] != b'-' || v[52] != b'-' {
+        if h[35] != b'-' || h[52] != b'-' {
             return Err(TraceParentError::Separator);
         }
-        let trace_id = hex::parse_trace_id(&v[3..35]).ok_or(TraceParentError::TraceId)?;
-        let parent_id = hex::parse_span_id(&v[36..52]).ok_or(TraceParentError::ParentId)?;
-        let flags = hex::decode_lower::<1>(&v[53..55]).ok_or(TraceParentError::Flags)?[0];
+        let trace_id = swar::decode32(h, 3)
+            .filter(|id| *id != 0)
+            .ok_or(TraceParentError::TraceId)?;
+        let parent_id = swar::decode16(h, 36)
+            .filter(|id| *id != 0)
+            .ok_or(TraceParentError::ParentId)?;
+        let flags = swar::decode2(h[53], h[54]).ok_or(TraceParentError::Flags)?;
         Ok(Self {
-            trace_id,
-            parent_id,
+            trace_id: TraceId::from(trace_id),
+            parent_id: SpanId::from(parent_id),
             flags: TraceFlags::new(flags & KNOWN_FLAGS),
         })
     }
