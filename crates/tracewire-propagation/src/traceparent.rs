@@ -30,8 +30,8 @@
 //! - optional white space (spaces and tabs) around the value is not part of it;
 //! - `version` is two lowercase hex digits and `ff` is invalid;
 //! - version `00` is exactly 55 characters;
-//! - a higher version is at least 55 characters, and if longer, character 56 is `-`; only the
-//!   version-00 fields are read from it;
+//! - a higher version is at least 55 characters, and if longer, character 56 is `-` (and the
+//!   rest ASCII); only the version-00 fields are read from it;
 //! - `trace-id` is 32 and `parent-id` 16 lowercase hex digits, neither all zeros;
 //! - `trace-flags` is two lowercase hex digits; the sampled (`0x01`) and random (`0x02`, Level 2)
 //!   flags are kept and every other bit is zeroed, since the specification asks vendors to set
@@ -80,8 +80,10 @@ pub enum TraceParentError {
     /// Version `00` with anything after the flags.
     #[error("a version 00 traceparent is longer than 55 characters")]
     TrailingData,
-    /// A higher version whose 56th character is not `-`.
-    #[error("the flags of a higher-version traceparent are not followed by '-'")]
+    /// A higher version whose 56th character is not `-`, or with non-ASCII bytes after it.
+    #[error(
+        "the flags of a higher-version traceparent are not followed by '-', or are followed by non-ASCII bytes"
+    )]
     FutureFormat,
     /// A field separator is not `-`.
     #[error("traceparent fields are not separated by '-'")]
@@ -125,7 +127,9 @@ impl TraceParent {
             if version == 0 {
                 return Err(TraceParentError::TrailingData);
             }
-            if v[LEN] != b'-' {
+            // The fields of a future version are not parsed, but a header value is ASCII (so the
+            // value reads the same through every carrier).
+            if v[LEN] != b'-' || !v[LEN..].is_ascii() {
                 return Err(TraceParentError::FutureFormat);
             }
         }
