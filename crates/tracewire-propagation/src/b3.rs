@@ -38,7 +38,7 @@
 //! - sampling state `1` (or `true` in `x-b3-sampled`) sets the sampled flag; `0` (`false`) and a
 //!   missing state (defer) leave it unset, as other OpenTelemetry implementations do;
 //! - debug (`d`, or `x-b3-flags: 1`) sets the sampled flag and is kept (see
-//!   [`debug`](crate::debug)) and sent on: `d` in the single header, `x-b3-flags: 1` in the
+//!   [`debug`]) and sent on: `d` in the single header, `x-b3-flags: 1` in the
 //!   multiple headers;
 //! - a sampling state alone (`b3: 0`, or `x-b3-sampled: 0` without ids) carries no ids to
 //!   continue, so no parent is extracted; a deny is kept in the `Context`

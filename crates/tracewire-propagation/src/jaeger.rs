@@ -33,7 +33,7 @@
 //! - the trace id is 1 to 32 hex digits, left-padded with zeros, not all zeros; the span id 1 to
 //!   16, not all zeros; the deprecated parent span id 1 to 16 hex digits, ignored (sent as `0`);
 //!   the flags 1 or 2 hex digits: `0x01` sampled, `0x02` debug (which sets sampled and is kept,
-//!   see [`debug`](crate::debug)); other bits are ignored;
+//!   see [`debug`]); other bits are ignored;
 //! - baggage: every `uberctx-{key}` header is an entry whose value is URL-decoded (a `%` not
 //!   followed by two hex digits is kept as it is; `+` is not a space, as in the other
 //!   OpenTelemetry implementations). The entries are added to the baggage already in the

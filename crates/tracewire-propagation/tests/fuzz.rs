@@ -154,11 +154,11 @@ fn fuzz_baggage() {
         ])
         .with_max_len(10_000)
         .run(|input| {
-            if let Ok(s) = std::str::from_utf8(input) {
-                if let Ok(m) = Member::parse(s) {
-                    assert!(!m.key().is_empty());
-                    let _ = (m.value(), m.properties());
-                }
+            if let Ok(s) = std::str::from_utf8(input)
+                && let Ok(m) = Member::parse(s)
+            {
+                assert!(!m.key().is_empty());
+                let _ = (m.value(), m.properties());
             }
             let parsed = baggage::parse([input]);
             assert!(parsed.len() <= 64);
@@ -233,10 +233,10 @@ fn fuzz_b3_multi() {
             let mut parts = input.split(|&b| b == b'\n');
             let mut m = HeaderMap::new();
             for name in ["x-b3-traceid", "x-b3-spanid", "x-b3-sampled", "x-b3-flags"] {
-                if let Some(v) = parts.next().filter(|v| !v.is_empty()) {
-                    if let Ok(v) = HeaderValue::from_bytes(v) {
-                        m.insert(name, v);
-                    }
+                if let Some(v) = parts.next().filter(|v| !v.is_empty())
+                    && let Ok(v) = HeaderValue::from_bytes(v)
+                {
+                    m.insert(name, v);
                 }
             }
             for enc in [B3Encoding::SingleHeader, B3Encoding::MultipleHeader] {
