@@ -176,14 +176,17 @@ impl<W: fmt::Write> fmt::Write for JsonSplice<'_, W> {
                 None => self.out.write_str(s),
             },
             JsonState::AfterIds => {
-                if s.is_empty() {
-                    return Ok(());
-                }
-                if !s.starts_with('}') {
+                // White space before the next key (or the closing brace) decides nothing yet.
+                let rest = s.trim_start();
+                let Some(next) = rest.chars().next() else {
+                    return self.out.write_str(s);
+                };
+                self.out.write_str(&s[..s.len() - rest.len()])?;
+                if next != '}' {
                     self.out.write_char(',')?;
                 }
                 self.state = JsonState::Through;
-                self.out.write_str(s)
+                self.out.write_str(rest)
             }
         }
     }
@@ -317,6 +320,8 @@ mod tests {
             (&["{}"], format!("{{{t}}}")),
             (&["  {\"a\":1}"], format!("  {{{t},\"a\":1}}")),
             (&["no json"], "no json".to_owned()),
+            (&["{ }"], format!("{{{t} }}")),
+            (&["{", "\n", " \"a\":1}"], format!("{{{t}\n ,\"a\":1}}")),
         ];
         for (chunks, want) in cases {
             assert_eq!(&splice(chunks, FieldNames::SPEC), want, "{chunks:?}");
