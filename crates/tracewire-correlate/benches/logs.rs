@@ -3,7 +3,11 @@
 //! and without the span-context wrapper; and a counter with and without exemplars.
 //!
 //! Every case logs inside a sampled span, so the baseline pays for the same span machinery and
-//! the difference is what enrichment adds. Run with `cargo bench -p tracewire-correlate`.
+//! the difference is what enrichment adds. Run with `cargo bench -p tracewire-correlate`; for
+//! load-independent numbers, count instructions of one case with
+//! `LOGS_PROFILE=<case>:<n> valgrind --tool=callgrind <bench binary>` for two values of `n`
+//! (cases: `slog`, `slog-drain`, `slog-kv`, `slog-fields`, `fmt`, `fmt-format`,
+//! `fmt-wrapped`, `fmt-fields`, `noop`, `noop-wrapped`, `bridge`, `logs-layer`).
 
 use std::sync::Mutex;
 
@@ -81,6 +85,10 @@ fn tracing_bridge(
     }
 }
 
+/// Three string fields as long as the ids, written by hand: what the enrichment is compared to.
+const T: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+const S: &str = "00f067aa0ba902b7";
+
 /// A dispatch and a span of it, created once.
 struct Stack {
     dispatch: Dispatch,
@@ -105,6 +113,16 @@ impl Stack {
         });
     }
 
+    /// Runs `iters` events that carry three hand-written fields as long as the ids.
+    fn run_with_fields(&self, iters: u64) {
+        tracing::dispatcher::with_default(&self.dispatch, || {
+            let _entered = self.span.enter();
+            for i in 0..iters {
+                tracing::info!(order = i, a = T, b = S, c = "01", "order placed");
+            }
+        });
+    }
+
     /// Allocations per event, without the per-run setup.
     fn allocs_per_event(&self) -> f64 {
         let (_, a) = count_allocations(|| self.run(1000));
@@ -113,10 +131,63 @@ impl Stack {
     }
 }
 
+/// `LOGS_PROFILE=<case>:<n>` runs one case `n` times and nothing else, for an instruction
+/// counter (`valgrind --tool=callgrind`), which load from other processes does not change: the
+/// instructions a record costs are the difference between two runs with different `n`.
+fn profile(spec: &str, tracer: &opentelemetry_sdk::trace::SdkTracer) {
+    let (name, n) = spec.split_once(':').unwrap_or((spec, "10000"));
+    let n: u64 = n.parse().unwrap_or(10_000);
+    let slog_case = |enrich: Option<&str>| {
+        let log = slog_json(enrich);
+        tracer.in_span("request", |_| {
+            for i in 0..n {
+                slog::info!(log, "order placed"; "order" => i);
+            }
+        });
+    };
+    let logs = SdkLoggerProvider::builder()
+        .with_log_processor(Discard)
+        .build();
+    let registry = || {
+        tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(tracer.clone()))
+    };
+    match name {
+        "slog" => slog_case(None),
+        "slog-drain" => slog_case(Some("drain")),
+        "slog-kv" => slog_case(Some("kv")),
+        "slog-fields" => {
+            let log = slog_json(None);
+            for i in 0..n {
+                slog::info!(log, "order placed"; "order" => i, "a" => T, "b" => S, "c" => "01");
+            }
+        }
+        "fmt-fields" => Stack::new(tracing_json(tracer.clone(), 0)).run_with_fields(n),
+        "fmt" => Stack::new(tracing_json(tracer.clone(), 0)).run(n),
+        "fmt-format" => Stack::new(tracing_json(tracer.clone(), 1)).run(n),
+        "fmt-wrapped" => Stack::new(tracing_json(tracer.clone(), 2)).run(n),
+        "noop" => Stack::new(Dispatch::new(registry().with(Identity::new()))).run(n),
+        "noop-wrapped" => Stack::new(Dispatch::new(
+            registry().with(Identity::new().with_otel_context()),
+        ))
+        .run(n),
+        "bridge" => Stack::new(tracing_bridge(tracer.clone(), &logs, false)).run(n),
+        "logs-layer" => Stack::new(tracing_bridge(tracer.clone(), &logs, true)).run(n),
+        other => {
+            eprintln!("LOGS_PROFILE: unknown case {other:?}");
+            std::process::exit(2);
+        }
+    }
+}
+
 fn main() {
-    let mut bench = Bench::new("logs");
     let provider = SdkTracerProvider::builder().build();
     let tracer = provider.tracer("bench");
+    if let Ok(spec) = std::env::var("LOGS_PROFILE") {
+        profile(&spec, &tracer);
+        return;
+    }
+    let mut bench = Bench::new("logs");
 
     // slog: the records are made inside a span context attached for the whole run.
     let plain = slog_json(None);
@@ -146,6 +217,9 @@ fn main() {
                 "+ TraceIdsKv in o!()",
                 || slog::info!(kv, "order placed"; "order" => 7),
             );
+            g.case("reference: 3 such fields by hand", || {
+                slog::info!(plain, "order placed"; "order" => 7, "a" => T, "b" => S, "c" => "01")
+            });
             g.target("+ TraceIdsDrain", Target::allocs(base_allocs));
             g.target("+ TraceIdsKv in o!()", Target::allocs(base_allocs));
         });
@@ -166,6 +240,9 @@ fn main() {
         g.case_iter("fmt JSON (baseline)", |n| plain.run(n));
         g.case_iter("+ TraceIdsFormat", |n| format.run(n));
         g.case_iter("+ TraceIdsFormat + with_otel_context", |n| wrapped.run(n));
+        g.case_iter("reference: 3 such fields by hand", |n| {
+            plain.run_with_fields(n)
+        });
     });
 
     // The wrapper alone, around a layer that does nothing.

@@ -1,5 +1,6 @@
 //! [`TraceIdsFormat`]: a tracing-subscriber event formatter that adds the trace ids.
 
+use std::cell::RefCell;
 use std::fmt;
 
 use tracewire_core::TraceIds;
@@ -31,8 +32,9 @@ enum Style {
 /// the current OpenTelemetry context when the event is formatted; wrap the fmt layer in
 /// [`WithOtelContext`](crate::subscriber::WithOtelContext) so that this is the context of the
 /// event's `tracing` span (without it, it is whatever context is current, which
-/// tracing-opentelemetry sets on span entry by default). No heap allocation: the line is
-/// streamed through to the writer, the ids spliced in on the way.
+/// tracing-opentelemetry sets on span entry by default). No heap allocation per record: the
+/// inner formatter writes into a per-thread line buffer that is reused (lines over 64 KiB are
+/// not kept), and the line is copied out once with the ids spliced in.
 ///
 /// In text style the inner formatter writes without ANSI colors when the ids are added:
 /// tracing-subscriber does not let a wrapping formatter pass the ANSI setting on
@@ -120,6 +122,32 @@ where
         let Some(ids) = TraceIds::current() else {
             return self.inner.format_event(ctx, writer, event);
         };
+        // Usual path: the inner formatter writes into this thread's line buffer (kept between
+        // records, so no allocation once warm), then the line goes out in a few writes with
+        // the ids spliced in. Writing straight through an adapter works too, but costs a
+        // forwarding call per small write of the inner formatter (serde_json makes ~100 per
+        // line): it is the fallback when the buffer is taken (a record formatted while
+        // formatting another) or gone (thread teardown).
+        let buffered = LINE.try_with(|cell| {
+            let Ok(mut line) = cell.try_borrow_mut() else {
+                return None;
+            };
+            line.clear();
+            let written = self
+                .inner
+                .format_event(ctx, Writer::new(&mut *line), event)
+                .and_then(|()| match self.style {
+                    Style::Json => write_json_line(&mut writer, &line, &ids, &self.names),
+                    Style::Text => write_text_line(&mut writer, &line, &ids, &self.names),
+                });
+            if line.capacity() > MAX_KEPT_LINE {
+                *line = String::new();
+            }
+            Some(written)
+        });
+        if let Ok(Some(written)) = buffered {
+            return written;
+        }
         match self.style {
             Style::Json => {
                 let mut splice = JsonSplice {
@@ -142,6 +170,50 @@ where
             }
         }
     }
+}
+
+/// A line buffer that grew past this is dropped after use rather than kept for the thread.
+const MAX_KEPT_LINE: usize = 64 * 1024;
+
+thread_local! {
+    static LINE: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+/// Writes a whole JSON line with the ids after its first `{` (the same output as [`JsonSplice`]).
+fn write_json_line(
+    out: &mut impl fmt::Write,
+    line: &str,
+    ids: &TraceIds,
+    names: &FieldNames,
+) -> fmt::Result {
+    let Some(brace) = line.find('{') else {
+        return out.write_str(line);
+    };
+    out.write_str(&line[..=brace])?;
+    write_json_ids(out, ids, names)?;
+    let after = &line[brace + 1..];
+    let rest = after.trim_start();
+    out.write_str(&after[..after.len() - rest.len()])?;
+    if !rest.is_empty() && !rest.starts_with('}') {
+        out.write_char(',')?;
+    }
+    out.write_str(rest)
+}
+
+/// Writes a whole text line with the ids before its final newline (the same output as
+/// [`TextSuffix`]).
+fn write_text_line(
+    out: &mut impl fmt::Write,
+    line: &str,
+    ids: &TraceIds,
+    names: &FieldNames,
+) -> fmt::Result {
+    let mut suffix = TextSuffix {
+        out,
+        pending_newline: false,
+    };
+    fmt::Write::write_str(&mut suffix, line)?;
+    suffix.finish(ids, names)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -325,6 +397,10 @@ mod tests {
         ];
         for (chunks, want) in cases {
             assert_eq!(&splice(chunks, FieldNames::SPEC), want, "{chunks:?}");
+            let mut whole = String::new();
+            write_json_line(&mut whole, &chunks.concat(), &ids(), &FieldNames::SPEC)
+                .expect("write");
+            assert_eq!(&whole, want, "buffered {chunks:?}");
         }
         for (chunks, _) in cases.iter().take(4) {
             let line = splice(chunks, FieldNames::SPEC);
@@ -363,6 +439,9 @@ mod tests {
             w.finish(&ids, &FieldNames::SPEC).expect("finish");
             let s = " trace_id=abababababababababababababababab span_id=cdcdcdcdcdcdcdcd trace_flags=01";
             assert_eq!(out, want.replace(" S", s), "{chunks:?}");
+            let mut whole = String::new();
+            write_text_line(&mut whole, &chunks.concat(), &ids, &FieldNames::SPEC).expect("write");
+            assert_eq!(whole, want.replace(" S", s), "buffered {chunks:?}");
         }
     }
 }
