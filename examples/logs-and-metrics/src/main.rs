@@ -14,10 +14,9 @@ use axum::extract::{Path, State};
 use axum::routing::get;
 use opentelemetry::KeyValue;
 use opentelemetry::metrics::MeterProvider as _;
-use opentelemetry::trace::{TraceContextExt as _, TracerProvider as _};
-use opentelemetry_sdk::logs::{InMemoryLogExporter, SdkLoggerProvider};
-use opentelemetry_sdk::metrics::SdkMeterProvider;
-use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+use opentelemetry::trace::TraceContextExt as _;
+use opentelemetry_sdk::logs::{InMemoryLogExporter, SimpleLogProcessor};
+use opentelemetry_sdk::trace::InMemorySpanExporter;
 use slog::Drain as _;
 use tracewire_correlate::metrics::{ExemplarCounter, Metrics};
 use tracewire_correlate::slog::{OtelLogsDrain, TraceIdsDrain};
@@ -70,23 +69,30 @@ async fn pay(State(app): State<App>, Path(status): Path<String>) -> String {
 async fn main() -> anyhow::Result<()> {
     let serve = std::env::args().any(|a| a == "--serve");
 
-    // The SDK side (tracewire-sdk's job in a real service): traces, logs and metrics providers.
+    // tracewire-sdk sets up the tracer, meter and logger providers. Serving, it exports where
+    // `OTEL_*` says (OTLP to localhost:4318 by default); checking itself, it exports to memory.
     let spans = InMemorySpanExporter::default();
-    let tracer_provider = SdkTracerProvider::builder()
-        .with_simple_exporter(spans.clone())
-        .build();
     let logs = InMemoryLogExporter::default();
-    let logger_provider = SdkLoggerProvider::builder()
-        .with_simple_exporter(logs.clone())
-        .build();
-    let meter_provider = SdkMeterProvider::builder().build();
+    let guard = if serve {
+        tracewire_sdk::Tracewire::builder()
+            .with_service_name("payments")
+            .install()?
+    } else {
+        tracewire_sdk::Tracewire::builder()
+            .with_service_name("payments")
+            .with_span_exporter(spans.clone())
+            .with_log_processor(SimpleLogProcessor::new(logs.clone()))
+            .with_metrics_exporters([])
+            .build()?
+    };
+    let logger_provider = guard.logger_provider();
 
     // tracing: spans through tracing-opentelemetry, JSON lines with the ids, and the logs bridge.
     let out = Tee::default();
     let writer = out.clone();
     let subscriber = tracing_subscriber::registry()
         .with(LevelFilter::INFO)
-        .with(tracing_opentelemetry::layer().with_tracer(tracer_provider.tracer("payments")))
+        .with(tracing_opentelemetry::layer().with_tracer(guard.tracer("payments")))
         .with(
             tracing_subscriber::fmt::layer()
                 .json()
@@ -94,7 +100,7 @@ async fn main() -> anyhow::Result<()> {
                 .with_writer(move || writer.clone())
                 .with_otel_context(),
         )
-        .with(logs_layer(&logger_provider));
+        .with(logs_layer(logger_provider));
     tracing::subscriber::set_global_default(subscriber).context("installing the subscriber")?;
 
     // slog: JSON lines with the ids, and every record to OpenTelemetry logs too. Built once.
@@ -104,14 +110,14 @@ async fn main() -> anyhow::Result<()> {
         .fuse();
     let drain = slog::Duplicate::new(
         TraceIdsDrain::new(Mutex::new(json)).fuse(),
-        OtelLogsDrain::new(&logger_provider),
+        OtelLogsDrain::new(logger_provider),
     )
     .fuse();
     let log = slog::Logger::root(drain, slog::o!("service" => "payments"));
 
     // Metrics: OpenMetrics with exemplars on /metrics, and the OpenTelemetry meter for OTLP.
     let metrics = Metrics::builder()
-        .with_meter(meter_provider.meter("payments"))
+        .with_meter(guard.meter_provider().meter("payments"))
         .build();
     let requests = metrics
         .u64_counter("payment.requests")
@@ -164,6 +170,7 @@ async fn main() -> anyhow::Result<()> {
     server.abort();
 
     println!("\n--- GET /metrics ---\n{scrape}");
+    guard.force_flush()?;
     let exported = spans.get_finished_spans()?;
     println!("--- exported spans ---");
     for span in &exported {
@@ -187,6 +194,7 @@ async fn main() -> anyhow::Result<()> {
 
     check(&out, &traces, &exported, &records, &scrape)?;
     println!("\nok: log lines, exported logs, exported spans and exemplars agree");
+    guard.shutdown()?;
     Ok(())
 }
 
