@@ -14,7 +14,8 @@ use super::cache::DecisionCache;
 use super::config::TailSamplingConfig;
 use super::error::ConfigError;
 use super::idhash::IdHashBuilder;
-use super::policy::{Decision, PolicySet, TraceView};
+use super::policy::{Decision, PolicySet, TraceDecision, TraceView};
+use super::processor::DecisionObserver;
 use super::size::span_bytes;
 
 /// What happens to the oldest trace when `num_traces` or the byte budget is reached.
@@ -126,6 +127,18 @@ pub(crate) struct Engine {
     removal_ages: Vec<u32>,
     pub(crate) peak_traces: u64,
     pub(crate) peak_bytes: u64,
+    /// Told about every decision.
+    observer: ObserverSlot,
+}
+
+/// The decision observer, if any (a closure has no `Debug`).
+#[derive(Default)]
+struct ObserverSlot(Option<DecisionObserver>);
+
+impl std::fmt::Debug for ObserverSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "Some(..)" } else { "None" })
+    }
 }
 
 impl Engine {
@@ -179,7 +192,23 @@ impl Engine {
             removal_ages: Vec::new(),
             peak_traces: 0,
             peak_bytes: 0,
+            observer: ObserverSlot::default(),
         })
+    }
+
+    pub(crate) fn set_decision_observer(&mut self, observer: Option<DecisionObserver>) {
+        self.observer = ObserverSlot(observer);
+    }
+
+    fn observe(&self, trace_id: TraceId, decision: Decision, policy: Option<usize>, spans: usize) {
+        if let Some(observer) = &self.observer.0 {
+            observer(&TraceDecision {
+                trace_id,
+                decision,
+                policy: policy.map(|i| self.policies.policy_name(i)),
+                spans,
+            });
+        }
     }
 
     pub(crate) fn set_resource(&mut self, resource: Resource) {
@@ -405,6 +434,7 @@ impl Engine {
         });
         let age = self.age(&entry, now);
         push_age(&mut self.removal_ages, age);
+        self.observe(id, verdict.decision, verdict.policy, entry.spans.len());
         match verdict.decision {
             Decision::Sampled => {
                 self.counters.traces_sampled += 1;
@@ -428,6 +458,7 @@ impl Engine {
     }
 
     fn record_not_sampled(&mut self, id: TraceId, entry: &TraceEntry, now: Instant) {
+        self.observe(id, Decision::NotSampled, None, entry.spans.len());
         self.counters.traces_not_sampled += 1;
         self.global_counts[1] += 1;
         let age = self.age(entry, now);

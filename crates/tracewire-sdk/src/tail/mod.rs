@@ -115,7 +115,9 @@
 //! # Metrics
 //!
 //! Through the global meter provider (set it before building the processor), under the
-//! Collector's names where one applies; see [`metrics::names`].
+//! Collector's names where one applies; see [`metrics::names`]. To know why each trace was kept
+//! or not (which policy decided), give the builder a decision observer
+//! ([`TailSamplingProcessorBuilder::with_decision_observer`]).
 
 mod cache;
 mod config;
@@ -148,11 +150,11 @@ pub use hash::{
     DEFAULT_HASH_SALT, SAMPLING_PERCENTAGE_SALT, fnv1a64, hash_trace_id, threshold_for_ratio,
 };
 pub use head::{RecordOnlySampler, recording_head_sampler};
-pub use policy::{Decision, PolicySet, TraceView, Verdict};
+pub use policy::{Decision, PolicySet, TraceDecision, TraceView, Verdict};
 pub use processor::{
-    DEFAULT_FLUSH_TIMEOUT, DEFAULT_MAX_EXPORT_BATCH_SIZE, DEFAULT_MAX_QUEUE_SIZE, DropObserver,
-    TailSamplingError, TailSamplingProcessor, TailSamplingProcessorBuilder, TailSamplingStats,
-    TailSamplingStatsHandle,
+    DEFAULT_FLUSH_TIMEOUT, DEFAULT_MAX_EXPORT_BATCH_SIZE, DEFAULT_MAX_QUEUE_SIZE, DecisionObserver,
+    DropObserver, TailSamplingError, TailSamplingProcessor, TailSamplingProcessorBuilder,
+    TailSamplingStats, TailSamplingStatsHandle,
 };
 pub(crate) use sdk::pipeline;
 

@@ -73,6 +73,21 @@ impl Verdict {
     }
 }
 
+/// One trace's decision, as a [`DecisionObserver`](super::DecisionObserver) sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TraceDecision<'a> {
+    /// The trace.
+    pub trace_id: TraceId,
+    /// [`Decision::Sampled`], [`Decision::NotSampled`] or [`Decision::Dropped`].
+    pub decision: Decision,
+    /// The name of the policy that sampled or dropped the trace (none for a trace not sampled,
+    /// or one over `maximum_trace_size_bytes`).
+    pub policy: Option<&'a str>,
+    /// How many of the trace's spans were buffered when it was decided.
+    pub spans: usize,
+}
+
 /// The data a policy looks at: a trace's buffered spans and the process's resource.
 #[derive(Debug, Clone, Copy)]
 pub struct TraceView<'a> {

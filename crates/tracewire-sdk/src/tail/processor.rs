@@ -16,6 +16,7 @@ use super::config::{DEFAULT_MAX_BUFFERED_BYTES, TailSamplingConfig};
 use super::engine::{Engine, Limits, OverflowAction};
 use super::error::ConfigError;
 use super::metrics::{DropCounts, Instruments};
+use super::policy::TraceDecision;
 
 /// Default capacity of the queue between the threads that end spans and the worker.
 pub const DEFAULT_MAX_QUEUE_SIZE: usize = 4096;
@@ -133,6 +134,11 @@ enum ExportMsg {
 /// [`TailSamplingProcessorBuilder::with_drop_observer`]).
 pub type DropObserver = Arc<dyn Fn(u64, &'static str) + Send + Sync>;
 
+/// Called with every trace's decision, on the processor's worker thread (see
+/// [`TailSamplingProcessorBuilder::with_decision_observer`]). Keep it cheap: the worker decides
+/// the next trace when it returns.
+pub type DecisionObserver = Arc<dyn Fn(&TraceDecision<'_>) + Send + Sync>;
+
 #[derive(Default)]
 struct Shared {
     stats: Mutex<TailSamplingStats>,
@@ -189,6 +195,7 @@ pub struct TailSamplingProcessorBuilder<E> {
     max_export_batch_size: usize,
     flush_timeout: Duration,
     drop_observer: Option<DropObserver>,
+    decision_observer: Option<DecisionObserver>,
 }
 
 impl<E: std::fmt::Debug> std::fmt::Debug for TailSamplingProcessorBuilder<E> {
@@ -210,6 +217,15 @@ impl<E: SpanExporter + 'static> TailSamplingProcessorBuilder<E> {
     /// the thread that dropped them.
     pub fn with_drop_observer(mut self, observer: DropObserver) -> Self {
         self.drop_observer = Some(observer);
+        self
+    }
+
+    /// Also tells `observer` about every trace's decision: sampled, not sampled or dropped, and
+    /// the policy that sampled or dropped it (what the Collector's `recordpolicy` feature gate
+    /// writes into `tailsampling.policy`). It runs on the worker thread, once per decided trace;
+    /// late spans that follow a decision and traces discarded undecided are not reported.
+    pub fn with_decision_observer(mut self, observer: DecisionObserver) -> Self {
+        self.decision_observer = Some(observer);
         self
     }
 
@@ -254,7 +270,7 @@ impl<E: SpanExporter + 'static> TailSamplingProcessorBuilder<E> {
     /// [`TailSamplingError::Config`] for an invalid config, [`TailSamplingError::Spawn`] when a
     /// thread cannot be started.
     pub fn build(self) -> Result<TailSamplingProcessor, TailSamplingError> {
-        let engine = Engine::new(
+        let mut engine = Engine::new(
             &self.config,
             Limits {
                 max_buffered_bytes: self.max_buffered_bytes,
@@ -262,6 +278,7 @@ impl<E: SpanExporter + 'static> TailSamplingProcessorBuilder<E> {
             },
             Instant::now(),
         )?;
+        engine.set_decision_observer(self.decision_observer);
         let shared = Arc::new(Shared {
             drop_observer: self.drop_observer,
             ..Shared::default()
@@ -323,6 +340,7 @@ impl TailSamplingProcessor {
             max_export_batch_size: DEFAULT_MAX_EXPORT_BATCH_SIZE,
             flush_timeout: DEFAULT_FLUSH_TIMEOUT,
             drop_observer: None,
+            decision_observer: None,
         }
     }
 
