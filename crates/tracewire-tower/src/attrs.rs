@@ -426,6 +426,17 @@ impl<const N: usize> StackStr<N> {
         }
     }
 
+    /// Appends `s`; `false` (leaving the buffer unchanged) when it does not fit.
+    pub(crate) fn push(&mut self, s: &str) -> bool {
+        let end = self.len + s.len();
+        if end > N {
+            return false;
+        }
+        self.buf[self.len..end].copy_from_slice(s.as_bytes());
+        self.len = end;
+        true
+    }
+
     pub(crate) fn as_str(&self) -> &str {
         // Only whole `str`s are ever written into the buffer.
         std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
@@ -434,13 +445,11 @@ impl<const N: usize> StackStr<N> {
 
 impl<const N: usize> std::fmt::Write for StackStr<N> {
     fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        let end = self.len + s.len();
-        if end > N {
-            return Err(std::fmt::Error);
+        if self.push(s) {
+            Ok(())
+        } else {
+            Err(std::fmt::Error)
         }
-        self.buf[self.len..end].copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
     }
 }
 

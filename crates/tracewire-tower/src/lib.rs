@@ -77,6 +77,7 @@ mod attrs;
 mod capture;
 pub mod client;
 mod hooks;
+mod intern;
 mod metrics;
 mod names;
 mod otel;

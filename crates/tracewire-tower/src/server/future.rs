@@ -6,11 +6,11 @@ use std::task::{Context as TaskContext, Poll};
 
 use http::Response;
 use http::header::HeaderValue;
-use opentelemetry::trace::TraceContextExt as _;
+use opentelemetry::trace::{SpanId, TraceContextExt as _};
 use pin_project_lite::pin_project;
 use tracewire_core::TraceIds;
 
-use super::{Outcome, ResponseBody, Traced};
+use super::{Outcome, ResponseBody, Scope, Traced};
 use crate::hooks::OnResponse;
 use crate::report;
 
@@ -23,6 +23,8 @@ pin_project! {
         #[pin]
         inner: F,
         traced: Option<Traced<A>>,
+        // For a filtered request: the span id its polls run under, so inner layers skip it.
+        untraced_scope: Option<SpanId>,
     }
 }
 
@@ -35,10 +37,11 @@ impl<F, A> std::fmt::Debug for ResponseFuture<F, A> {
 }
 
 impl<F, A> ResponseFuture<F, A> {
-    pub(crate) fn untraced(inner: F) -> Self {
+    pub(crate) fn untraced(inner: F, scope: Option<SpanId>) -> Self {
         Self {
             inner,
             traced: None,
+            untraced_scope: scope,
         }
     }
 
@@ -46,6 +49,7 @@ impl<F, A> ResponseFuture<F, A> {
         Self {
             inner,
             traced: Some(traced),
+            untraced_scope: None,
         }
     }
 }
@@ -62,6 +66,7 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let Some(traced) = this.traced.as_mut() else {
+            let _scope = this.untraced_scope.map(Scope::enter);
             return match this.inner.poll(cx) {
                 Poll::Ready(Ok(res)) => Poll::Ready(Ok(res.map(ResponseBody::untraced))),
                 Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
@@ -70,12 +75,16 @@ where
         };
         let result = {
             let _guard = traced.end.cx.clone().attach();
+            let _scope = Scope::enter(traced.span_id);
             match this.inner.poll(cx) {
                 Poll::Ready(r) => r,
                 Poll::Pending => return Poll::Pending,
             }
         };
-        let Some(Traced { mut end, shared }) = this.traced.take() else {
+        let Some(Traced {
+            mut end, shared, ..
+        }) = this.traced.take()
+        else {
             return Poll::Pending;
         };
         match result {

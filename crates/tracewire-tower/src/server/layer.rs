@@ -1,6 +1,6 @@
 //! [`ServerLayer`]: the server middleware's configuration and its `tower::Layer` impl.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use http::{HeaderName, Method};
 use opentelemetry::metrics::Meter;
@@ -51,7 +51,12 @@ pub struct ServerLayer<
     pub(crate) filter: F,
     pub(crate) on_request: Q,
     pub(crate) on_response: A,
+    /// The services' shared state, made by the first `layer` call so that every route of a
+    /// router shares it (and `layer` stays cheap when a framework calls it often).
+    built: Arc<Built<T, P, R, F, Q, A>>,
 }
+
+type Built<T, P, R, F, Q, A> = OnceLock<(Arc<Start<T, P, R, F, Q>>, Arc<End<A>>)>;
 
 // === impl ServerLayer ===
 
@@ -65,6 +70,7 @@ impl<T, P, R: Clone, F: Clone, Q: Clone, A: Clone> Clone for ServerLayer<T, P, R
             filter: self.filter.clone(),
             on_request: self.on_request.clone(),
             on_response: self.on_response.clone(),
+            built: Arc::clone(&self.built),
         }
     }
 }
@@ -94,6 +100,7 @@ impl ServerLayer {
             filter: (),
             on_request: (),
             on_response: (),
+            built: Arc::default(),
         }
     }
 
@@ -125,6 +132,7 @@ impl<T, P, R, F, Q, A> ServerLayer<T, P, R, F, Q, A> {
             filter: self.filter,
             on_request: self.on_request,
             on_response: self.on_response,
+            built: Arc::default(),
         }
     }
 
@@ -138,6 +146,7 @@ impl<T, P, R, F, Q, A> ServerLayer<T, P, R, F, Q, A> {
             filter: self.filter,
             on_request: self.on_request,
             on_response: self.on_response,
+            built: Arc::default(),
         }
     }
 
@@ -152,6 +161,7 @@ impl<T, P, R, F, Q, A> ServerLayer<T, P, R, F, Q, A> {
             filter: self.filter,
             on_request: self.on_request,
             on_response: self.on_response,
+            built: Arc::default(),
         }
     }
 
@@ -167,6 +177,7 @@ impl<T, P, R, F, Q, A> ServerLayer<T, P, R, F, Q, A> {
             filter,
             on_request: self.on_request,
             on_response: self.on_response,
+            built: Arc::default(),
         }
     }
 
@@ -181,6 +192,7 @@ impl<T, P, R, F, Q, A> ServerLayer<T, P, R, F, Q, A> {
             filter: self.filter,
             on_request,
             on_response: self.on_response,
+            built: Arc::default(),
         }
     }
 
@@ -194,11 +206,13 @@ impl<T, P, R, F, Q, A> ServerLayer<T, P, R, F, Q, A> {
             filter: self.filter,
             on_request: self.on_request,
             on_response,
+            built: Arc::default(),
         }
     }
 
     /// Records `http.server.request.duration` with `meter` instead of the global meter.
     pub fn with_meter(mut self, meter: Meter) -> Self {
+        self.built = Arc::default();
         self.config.meter = Some(meter);
         self
     }
@@ -206,12 +220,14 @@ impl<T, P, R, F, Q, A> ServerLayer<T, P, R, F, Q, A> {
     /// Public-endpoint mode: do not make the caller's span the parent; start a new trace and link
     /// to the caller's span instead.
     pub fn with_public_endpoint(mut self, public: bool) -> Self {
+        self.built = Arc::default();
         self.config.public_endpoint = public;
         self
     }
 
     /// Whether baggage from the caller is kept in the request's context (default `true`).
     pub fn with_incoming_baggage(mut self, keep: bool) -> Self {
+        self.built = Arc::default();
         self.config.incoming_baggage = keep;
         self
     }
@@ -219,12 +235,14 @@ impl<T, P, R, F, Q, A> ServerLayer<T, P, R, F, Q, A> {
     /// The proxies believed about the original client (`client.address`); see
     /// [`TrustedProxies`].
     pub fn with_trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
+        self.built = Arc::default();
         self.config.trusted = proxies;
         self
     }
 
     /// Records these request headers as `http.request.header.<name>` (every value).
     pub fn with_request_headers(mut self, names: impl IntoIterator<Item = HeaderName>) -> Self {
+        self.built = Arc::default();
         self.config.request_headers =
             HeaderCapture::new(semconv::HTTP_REQUEST_HEADER_PREFIX, names);
         self
@@ -232,6 +250,7 @@ impl<T, P, R, F, Q, A> ServerLayer<T, P, R, F, Q, A> {
 
     /// Records these response headers as `http.response.header.<name>` (every value).
     pub fn with_response_headers(mut self, names: impl IntoIterator<Item = HeaderName>) -> Self {
+        self.built = Arc::default();
         self.config.response_headers =
             HeaderCapture::new(semconv::HTTP_RESPONSE_HEADER_PREFIX, names);
         self
@@ -240,6 +259,7 @@ impl<T, P, R, F, Q, A> ServerLayer<T, P, R, F, Q, A> {
     /// Adds a W3C Trace Context Level 2 `traceresponse` header (the server span's ids) to every
     /// traced response. Off by default: it tells callers the trace id.
     pub fn with_traceresponse(mut self, enabled: bool) -> Self {
+        self.built = Arc::default();
         self.config.traceresponse = enabled;
         self
     }
@@ -247,6 +267,7 @@ impl<T, P, R, F, Q, A> ServerLayer<T, P, R, F, Q, A> {
     /// The service terminates TLS itself: `url.scheme` is `https` unless the request says
     /// otherwise.
     pub fn with_tls(mut self, tls: bool) -> Self {
+        self.built = Arc::default();
         self.config.tls = tls;
         self
     }
@@ -254,6 +275,7 @@ impl<T, P, R, F, Q, A> ServerLayer<T, P, R, F, Q, A> {
     /// Replaces the known methods (default: those of RFC 9110 and PATCH); other methods are
     /// recorded as `_OTHER` with `http.request.method_original`.
     pub fn with_known_methods(mut self, methods: impl IntoIterator<Item = Method>) -> Self {
+        self.built = Arc::default();
         let names: Vec<Method> = methods.into_iter().collect();
         self.config.known_methods = KnownMethods::from_list(names.iter().map(Method::as_str));
         self
@@ -270,10 +292,9 @@ where
     type Service = Server<S, T, P, R, F, Q, A>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        let c = &self.config;
-        Server {
-            inner,
-            start: Arc::new(Start {
+        let (start, end) = self.built.get_or_init(|| {
+            let c = &self.config;
+            let start = Start {
                 known_methods: c.known_methods.clone(),
                 request_headers: c.request_headers.clone(),
                 response_headers_len: c.response_headers.len(),
@@ -286,8 +307,8 @@ where
                 route: self.route.clone(),
                 filter: self.filter.clone(),
                 on_request: self.on_request.clone(),
-            }),
-            end: Arc::new(End {
+            };
+            let end = End {
                 response_headers: c.response_headers.clone(),
                 traceresponse: c.traceresponse,
                 duration: Duration::new(
@@ -296,7 +317,13 @@ where
                     c.meter.clone(),
                 ),
                 on_response: self.on_response.clone(),
-            }),
+            };
+            (Arc::new(start), Arc::new(end))
+        });
+        Server {
+            inner,
+            start: Arc::clone(start),
+            end: Arc::clone(end),
         }
     }
 }

@@ -92,13 +92,14 @@ mod layer;
 mod service;
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::SystemTime;
 
-use http::{Method, Request, StatusCode};
+use http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
 use opentelemetry::metrics::Histogram;
-use opentelemetry::trace::{Status, TraceContextExt as _};
+use opentelemetry::trace::{SpanId, Status, TraceContextExt as _};
 use opentelemetry::{Context, KeyValue, StringValue};
 use tracewire_core::semconv::attribute as attr;
 
@@ -109,7 +110,8 @@ pub use service::Server;
 
 use crate::attrs::{self, MethodAttr};
 use crate::hooks::{ExtractRoute, OnRequest};
-use crate::names::NAMES;
+use crate::intern::{self, HostPort};
+use crate::names::{NAMES, NameAndRoute};
 use crate::otel::SpanName;
 use crate::report;
 use service::{End, Start};
@@ -118,11 +120,11 @@ use service::{End, Start};
 const CANCELLED: &str = "cancelled";
 
 /// Attribute slots the span starts with at most, before captured headers and hooks.
-const REQUEST_ATTRIBUTES: usize = 14;
+const REQUEST_ATTRIBUTES: usize = 13;
 
-/// Attribute slots added after the start (status code, error type) and by hooks, reserved up
-/// front so the span's attribute list never grows.
-const LATER_ATTRIBUTES: usize = 4;
+/// Attribute slots added after the start (status code, error type), reserved up front so the
+/// span's attribute list does not grow.
+const LATER_ATTRIBUTES: usize = 2;
 
 /// What the server knows about a request when its span starts.
 pub(crate) struct RequestInfo {
@@ -147,7 +149,7 @@ where
     let method = start.known_methods.lookup(req.method());
     let (name, route) = match start.route.route(req) {
         Some(r) if !r.is_empty() => {
-            let cached = NAMES.get(method, &r);
+            let cached = span_name(method, &r);
             (cached.name, Some(cached.route))
         }
         _ => (Cow::Borrowed(method.span_name()), None),
@@ -180,12 +182,12 @@ where
     }
 
     let headers = req.headers();
-    let forwarded = headers.contains_key(http::header::FORWARDED);
+    let head = Head::scan(headers);
     let scheme = uri
         .scheme_str()
         .and_then(attrs::known_scheme)
         .or_else(|| {
-            (forwarded || headers.contains_key(&attrs::X_FORWARDED_PROTO))
+            (head.forwarded || head.x_forwarded_proto)
                 .then(|| attrs::forwarded_proto(headers))
                 .flatten()
         })
@@ -196,9 +198,9 @@ where
         a.push(KeyValue::new(attr::HTTP_ROUTE, route.clone()));
     }
 
-    if let Some((host, port)) = server_host(req, forwarded) {
+    if let Some((host, port)) = server_host(req, &head) {
         let port = port.or_else(|| attrs::default_port(scheme));
-        a.push(KeyValue::new(attr::SERVER_ADDRESS, host.to_owned()));
+        a.push(KeyValue::new(attr::SERVER_ADDRESS, host));
         if let Some(port) = port {
             a.push(KeyValue::new(attr::SERVER_PORT, i64::from(port)));
         }
@@ -214,7 +216,7 @@ where
         attrs::forwarded_client(headers, |ip| start.trusted.contains(ip))
             .map(attrs::ip_value)
             .or_else(|| {
-                let has_forwarding = forwarded || headers.contains_key(&attrs::X_FORWARDED_FOR);
+                let has_forwarding = head.forwarded || head.x_forwarded_for;
                 (!has_forwarding).then(|| peer_ip.clone()).flatten()
             })
     } else {
@@ -231,14 +233,13 @@ where
         ));
     }
 
-    if let Some(ua) = headers.get(http::header::USER_AGENT)
+    if let Some(ua) = head.user_agent
         && !ua.is_empty()
     {
-        let ua = match ua.to_str() {
-            Ok(s) => s.to_owned(),
-            Err(_) => String::from_utf8_lossy(ua.as_bytes()).into_owned(),
-        };
-        a.push(KeyValue::new(attr::USER_AGENT_ORIGINAL, ua));
+        a.push(KeyValue::new(
+            attr::USER_AGENT_ORIGINAL,
+            intern::user_agent(ua.as_bytes()),
+        ));
     }
 
     let protocol = attrs::protocol_version(req.version());
@@ -260,13 +261,51 @@ where
     }
 }
 
+/// What the attributes need from the request headers, found in one pass over them (cheaper
+/// than a hash lookup per name for the usual handful of headers).
+struct Head<'a> {
+    host: Option<&'a HeaderValue>,
+    user_agent: Option<&'a HeaderValue>,
+    forwarded: bool,
+    x_forwarded_for: bool,
+    x_forwarded_host: bool,
+    x_forwarded_proto: bool,
+}
+
+impl<'a> Head<'a> {
+    fn scan(headers: &'a HeaderMap) -> Self {
+        let mut head = Head {
+            host: None,
+            user_agent: None,
+            forwarded: false,
+            x_forwarded_for: false,
+            x_forwarded_host: false,
+            x_forwarded_proto: false,
+        };
+        for (name, value) in headers {
+            if name == http::header::HOST {
+                head.host.get_or_insert(value);
+            } else if name == http::header::USER_AGENT {
+                head.user_agent.get_or_insert(value);
+            } else if name == http::header::FORWARDED {
+                head.forwarded = true;
+            } else if name.as_str().starts_with("x-forwarded-") {
+                head.x_forwarded_for |= name == attrs::X_FORWARDED_FOR;
+                head.x_forwarded_host |= name == attrs::X_FORWARDED_HOST;
+                head.x_forwarded_proto |= name == attrs::X_FORWARDED_PROTO;
+            }
+        }
+        head
+    }
+}
+
 /// `server.address` and `server.port` sources in the conventions' order.
-fn server_host<B>(req: &Request<B>, forwarded: bool) -> Option<(&str, Option<u16>)> {
+fn server_host<B>(req: &Request<B>, head: &Head<'_>) -> Option<HostPort> {
     let headers = req.headers();
-    if (forwarded || headers.contains_key(&attrs::X_FORWARDED_HOST))
+    if (head.forwarded || head.x_forwarded_host)
         && let Some(value) = attrs::forwarded_host(headers)
     {
-        match attrs::parse_host_port(value) {
+        match intern::host(value.as_bytes(), || parsed_host(value)) {
             Some(hp) => return Some(hp),
             None => report::once(
                 &report::BAD_HOST,
@@ -281,11 +320,14 @@ fn server_host<B>(req: &Request<B>, forwarded: bool) -> Option<(&str, Option<u16
             .and_then(|h| h.strip_suffix(']'))
             .unwrap_or(host);
         if !host.is_empty() {
-            return Some((host, authority.port_u16()));
+            let value = intern::host(host.as_bytes(), || {
+                Some((StringValue::from(Arc::<str>::from(host)), None))
+            });
+            return value.map(|(h, _)| (h, authority.port_u16()));
         }
     }
-    let host = headers.get(http::header::HOST)?;
-    let parsed = host.to_str().ok().and_then(attrs::parse_host_port);
+    let host = head.host?;
+    let parsed = intern::host(host.as_bytes(), || host.to_str().ok().and_then(parsed_host));
     if parsed.is_none() {
         report::once(
             &report::BAD_HOST,
@@ -293,6 +335,28 @@ fn server_host<B>(req: &Request<B>, forwarded: bool) -> Option<(&str, Option<u16
         );
     }
     parsed
+}
+
+fn parsed_host(value: &str) -> Option<HostPort> {
+    attrs::parse_host_port(value).map(|(h, p)| (StringValue::from(Arc::<str>::from(h)), p))
+}
+
+/// The span name and route for a known route: from this thread's recent names, else from the
+/// process-wide cache.
+fn span_name(method: MethodAttr, route: &str) -> NameAndRoute {
+    if let Some((name, route)) = intern::name(method.span_name(), route, || {
+        let made = NAMES.get(method, route);
+        match made.name {
+            Cow::Borrowed(name) => Some((name, made.route)),
+            Cow::Owned(_) => None,
+        }
+    }) {
+        return NameAndRoute {
+            name: Cow::Borrowed(name),
+            route,
+        };
+    }
+    NAMES.get(method, route)
 }
 
 /// The connection's peer, from axum's `ConnectInfo<SocketAddr>`.
@@ -338,6 +402,22 @@ impl MetricAttrs {
     }
 
     fn record(&self, histogram: &Histogram<f64>, seconds: f64) {
+        // The common case, built in place.
+        if let (Some(route), Some(status), None, Some(protocol)) =
+            (&self.route, self.status, &self.error_type, self.protocol)
+        {
+            histogram.record(
+                seconds,
+                &[
+                    KeyValue::new(attr::HTTP_REQUEST_METHOD, self.method),
+                    KeyValue::new(attr::URL_SCHEME, self.scheme),
+                    KeyValue::new(attr::HTTP_ROUTE, route.clone()),
+                    KeyValue::new(attr::HTTP_RESPONSE_STATUS_CODE, status),
+                    KeyValue::new(attr::NETWORK_PROTOCOL_VERSION, protocol),
+                ],
+            );
+            return;
+        }
         // A fixed array rather than a Vec: no allocation per measurement.
         let mut kv: [KeyValue; 6] = std::array::from_fn(|_| KeyValue::new("", ""));
         let mut n = 0;
@@ -380,7 +460,7 @@ pub(crate) enum Outcome<'a> {
 #[derive(Debug)]
 pub(crate) struct EndState {
     pub(crate) cx: Context,
-    started: Instant,
+    started: SystemTime,
     is_head: bool,
     histogram: Histogram<f64>,
     metric: MetricAttrs,
@@ -390,7 +470,7 @@ pub(crate) struct EndState {
 impl EndState {
     pub(crate) fn new(
         cx: Context,
-        started: Instant,
+        started: SystemTime,
         is_head: bool,
         histogram: Histogram<f64>,
         metric: MetricAttrs,
@@ -412,17 +492,19 @@ impl EndState {
         let span = self.cx.span();
         let error = !(100..500).contains(&code);
         let error_type = error.then(|| StringValue::from(status.as_str().to_owned()));
+        let code_kv = KeyValue::new(attr::HTTP_RESPONSE_STATUS_CODE, i64::from(code));
+        if error_type.is_none() && extra.is_empty() {
+            span.set_attribute(code_kv);
+            return;
+        }
         span.set_attributes(
-            std::iter::once(KeyValue::new(
-                attr::HTTP_RESPONSE_STATUS_CODE,
-                i64::from(code),
-            ))
-            .chain(
-                error_type
-                    .clone()
-                    .map(|e| KeyValue::new(attr::ERROR_TYPE, e)),
-            )
-            .chain(extra),
+            std::iter::once(code_kv)
+                .chain(
+                    error_type
+                        .clone()
+                        .map(|e| KeyValue::new(attr::ERROR_TYPE, e)),
+                )
+                .chain(extra),
         );
         if let Some(e) = error_type {
             span.set_status(Status::error(""));
@@ -451,9 +533,14 @@ impl EndState {
                 self.metric.error_type = Some(ty);
             }
         }
-        span.end();
-        self.metric
-            .record(&self.histogram, self.started.elapsed().as_secs_f64());
+        // One clock read for both: the span's end and the measured duration agree.
+        let now = SystemTime::now();
+        span.end_with_timestamp(now);
+        let seconds = now
+            .duration_since(self.started)
+            .unwrap_or_default()
+            .as_secs_f64();
+        self.metric.record(&self.histogram, seconds);
     }
 }
 
@@ -466,7 +553,49 @@ impl Drop for EndState {
 /// The state of a traced response future.
 pub(crate) struct Traced<A> {
     pub(crate) end: EndState,
+    pub(crate) span_id: SpanId,
     pub(crate) shared: Arc<End<A>>,
+}
+
+thread_local! {
+    /// While a server layer runs its inner service (its `call`, each poll of its future): the
+    /// span id it runs under (its SERVER span, or for a filtered request the span current then).
+    static SCOPE: Cell<Option<SpanId>> = const { Cell::new(None) };
+}
+
+/// Marks the stretch of code in which a server layer runs its inner service, so that a server
+/// layer inside it (the layer stacked twice, nested routers each with the layer) passes the
+/// request on instead of making a second SERVER span. See docs/adr/0021-one-server-span.md.
+pub(crate) struct Scope {
+    previous: Option<SpanId>,
+}
+
+impl Scope {
+    pub(crate) fn enter(span_id: SpanId) -> Self {
+        Self {
+            previous: SCOPE.with(|s| s.replace(Some(span_id))),
+        }
+    }
+
+    /// The current context's span id (`INVALID` without a span).
+    pub(crate) fn current_span_id() -> SpanId {
+        Context::map_current(|cx| cx.span().span_context().span_id())
+    }
+
+    /// Whether this code runs directly inside a server layer: its scope is entered and no other
+    /// span became current since (a span in between means a new, nested request).
+    pub(crate) fn is_inside() -> bool {
+        match SCOPE.with(Cell::get) {
+            None => false,
+            Some(id) => Self::current_span_id() == id,
+        }
+    }
+}
+
+impl Drop for Scope {
+    fn drop(&mut self) {
+        SCOPE.with(|s| s.set(self.previous));
+    }
 }
 
 impl<A> std::fmt::Debug for Traced<A> {

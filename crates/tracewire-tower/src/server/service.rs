@@ -2,18 +2,18 @@
 
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
-use std::time::Instant;
+use std::time::SystemTime;
 
 use http::{Request, Response};
 use opentelemetry::Context;
 use opentelemetry::baggage::{Baggage, BaggageExt as _};
 use opentelemetry::propagation::TextMapPropagator;
-use opentelemetry::trace::{Link, SpanBuilder, SpanKind, TraceContextExt as _, Tracer};
+use opentelemetry::trace::{Link, Span as _, SpanBuilder, SpanKind, TraceContextExt as _, Tracer};
 use tower_service::Service;
 use tracewire_propagation::HeaderExtractor;
 
 use super::future::ResponseFuture;
-use super::{EndState, MetricAttrs, RequestInfo, Traced, request_attributes};
+use super::{EndState, MetricAttrs, RequestInfo, Scope, Traced, request_attributes};
 use crate::attrs::KnownMethods;
 use crate::capture::HeaderCapture;
 use crate::hooks::DefaultRoute;
@@ -21,11 +21,6 @@ use crate::hooks::{ExtractRoute, FilterRequest, OnRequest, OnResponse};
 use crate::metrics::Duration;
 use crate::otel::{GlobalPropagator, GlobalTracer};
 use crate::proxies::TrustedProxies;
-
-/// Marks a request that an outer server layer already traces (or chose not to), so a layer
-/// stacked twice, or nested routers each with the layer, make one SERVER span per request.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Handled;
 
 /// What the server needs to start a span, shared by every clone of the service.
 #[derive(Debug)]
@@ -122,16 +117,20 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut req: Request<ReqB>) -> Self::Future {
+    fn call(&mut self, req: Request<ReqB>) -> Self::Future {
         let start = &*self.start;
-        if req.extensions().get::<Handled>().is_some() {
-            return ResponseFuture::untraced(self.inner.call(req));
+        if Scope::is_inside() {
+            return ResponseFuture::untraced(self.inner.call(req), None);
         }
         if !start.filter.trace(&req) {
-            req.extensions_mut().insert(Handled);
-            return ResponseFuture::untraced(self.inner.call(req));
+            let current = Scope::current_span_id();
+            let inner = {
+                let _scope = Scope::enter(current);
+                self.inner.call(req)
+            };
+            return ResponseFuture::untraced(inner, Some(current));
         }
-        let started = Instant::now();
+        let started = SystemTime::now();
         let RequestInfo {
             name,
             attributes,
@@ -149,6 +148,7 @@ where
         });
         let mut builder = SpanBuilder::from_name(name).with_kind(SpanKind::Server);
         builder.attributes = Some(attributes);
+        builder.start_time = Some(started);
         let parent = if start.public_endpoint {
             let caller = incoming.span().span_context().clone();
             if caller.is_valid() {
@@ -170,11 +170,12 @@ where
             incoming
         };
         let span = start.tracer.build_with_context(builder, &parent);
+        let span_id = span.span_context().span_id();
         let cx = parent.with_span(span);
 
-        req.extensions_mut().insert(Handled);
         let inner = {
             let _guard = cx.clone().attach();
+            let _scope = Scope::enter(span_id);
             self.inner.call(req)
         };
         let end = EndState::new(
@@ -188,6 +189,7 @@ where
             inner,
             Traced {
                 end,
+                span_id,
                 shared: Arc::clone(&self.end),
             },
         )
