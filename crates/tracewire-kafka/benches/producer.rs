@@ -103,6 +103,24 @@ fn in_process(bench: &mut Bench, provider: &SdkTracerProvider) {
                 "tracewire send span + injection + delivery",
                 Target::ratio(2.5),
             );
+            g.case_iter("tracewire, 2000 sends in flight", |n| {
+                let mut left = n;
+                let mut scopes = Vec::with_capacity(2000);
+                while left > 0 {
+                    let chunk = left.min(2000);
+                    for _ in 0..chunk {
+                        let record = FutureRecord::<str, [u8]>::to(TOPIC)
+                            .key("order-42")
+                            .payload(&PAYLOAD[..]);
+                        let (record, scope) = traced.start_send(record);
+                        scopes.push((record.headers, scope));
+                    }
+                    for (_headers, scope) in scopes.drain(..) {
+                        scope.delivered(&delivery);
+                    }
+                    left -= chunk;
+                }
+            });
         },
     );
 }
@@ -149,6 +167,17 @@ fn broker(bench: &mut Bench, provider: &SdkTracerProvider) {
         &config,
         provider.tracer("bench"),
     );
+    let no_inject = TracedProducer::builder(config.create::<FutureProducer>().expect("producer"))
+        .with_client_config(&config)
+        .with_tracer(provider.tracer("bench"))
+        .with_injection(false)
+        .build();
+    let noop = TracedProducer::builder(config.create::<FutureProducer>().expect("producer"))
+        .with_client_config(&config)
+        .with_tracer(opentelemetry::trace::noop::NoopTracer::new())
+        .with_injection(false)
+        .without_metrics()
+        .build();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -189,6 +218,38 @@ fn broker(bench: &mut Bench, provider: &SdkTracerProvider) {
                         .key("order-42")
                         .payload(&PAYLOAD[..]);
                     if let Ok(f) = traced.send_result(record) {
+                        pending.push(f);
+                    }
+                }
+                for f in pending {
+                    let _ = black_box(f.await);
+                }
+            });
+        });
+        g.case_iter("TracedProducer, injection off", |n| {
+            rt.block_on(async {
+                let mut pending = Vec::with_capacity(n as usize);
+                for _ in 0..n {
+                    let record = FutureRecord::<str, [u8]>::to(TOPIC)
+                        .key("order-42")
+                        .payload(&PAYLOAD[..]);
+                    if let Ok(f) = no_inject.send_result(record) {
+                        pending.push(f);
+                    }
+                }
+                for f in pending {
+                    let _ = black_box(f.await);
+                }
+            });
+        });
+        g.case_iter("noop tracer, no metrics, no injection", |n| {
+            rt.block_on(async {
+                let mut pending = Vec::with_capacity(n as usize);
+                for _ in 0..n {
+                    let record = FutureRecord::<str, [u8]>::to(TOPIC)
+                        .key("order-42")
+                        .payload(&PAYLOAD[..]);
+                    if let Ok(f) = noop.send_result(record) {
                         pending.push(f);
                     }
                 }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use opentelemetry::{KeyValue, StringValue, Value};
+use opentelemetry::{KeyValue, StringValue};
 use rdkafka::ClientConfig;
 use rdkafka::error::KafkaError;
 use tracewire_core::semconv::{MESSAGING_SYSTEM_KAFKA, OTHER, attribute};
@@ -45,7 +45,7 @@ impl ClientInfo {
 
     /// `server.address` and `server.port`, then `messaging.client.id` (spans only) and
     /// `messaging.consumer.group.name`.
-    pub(crate) fn push(&self, attrs: &mut Vec<KeyValue>, with_client_id: bool) {
+    pub(crate) fn push(&self, attrs: &mut impl Push, with_client_id: bool) {
         if let Some(a) = &self.server_address {
             attrs.push(KeyValue::new(attribute::SERVER_ADDRESS, a.clone()));
         }
@@ -60,6 +60,52 @@ impl ClientInfo {
                 attribute::MESSAGING_CONSUMER_GROUP_NAME,
                 g.clone(),
             ));
+        }
+    }
+}
+
+/// Something attributes are pushed onto: a `Vec` (span attributes, handed to the span) or an
+/// [`AttrBuf`] (metric attributes, read as a slice and dropped).
+pub(crate) trait Push {
+    fn push(&mut self, kv: KeyValue);
+}
+
+impl Push for Vec<KeyValue> {
+    fn push(&mut self, kv: KeyValue) {
+        Vec::push(self, kv);
+    }
+}
+
+/// Capacity of [`AttrBuf`]: the most attributes a metric point gets.
+const ATTR_BUF_LEN: usize = 10;
+
+/// Metric attributes on the stack: recording a metric point allocates nothing for its attribute
+/// list.
+pub(crate) struct AttrBuf {
+    items: [KeyValue; ATTR_BUF_LEN],
+    len: usize,
+}
+
+impl AttrBuf {
+    pub(crate) fn new() -> Self {
+        Self {
+            items: std::array::from_fn(|_| KeyValue::new("", false)),
+            len: 0,
+        }
+    }
+
+    pub(crate) fn as_slice(&self) -> &[KeyValue] {
+        &self.items[..self.len]
+    }
+}
+
+impl Push for AttrBuf {
+    fn push(&mut self, kv: KeyValue) {
+        // Callers push at most ATTR_BUF_LEN attributes; anything beyond would be a bug here, and
+        // dropping it is better than panicking in instrumentation.
+        if let Some(slot) = self.items.get_mut(self.len) {
+            *slot = kv;
+            self.len += 1;
         }
     }
 }
@@ -102,11 +148,7 @@ pub(crate) fn key(key: Option<&[u8]>) -> Option<KeyValue> {
     ))
 }
 
-/// The partition id as the string `messaging.destination.partition.id` wants.
-pub(crate) fn partition(partition: i32) -> Value {
-    let mut buf = itoa::Buffer::new();
-    Value::String(buf.format(partition).to_owned().into())
-}
+pub(crate) use crate::names::partition;
 
 /// `error.type` for an rdkafka error: librdkafka's name of its code (`_MSG_TIMED_OUT`,
 /// `KAFKA_STORAGE_ERROR`), or `_OTHER` for an error without one.

@@ -97,9 +97,10 @@ use rdkafka::ClientConfig;
 use rdkafka::Message;
 use tracewire_core::semconv::attribute;
 
-use crate::attrs::{self, ClientInfo};
+use crate::attrs::{self, AttrBuf, ClientInfo, Push as _};
 use crate::carrier::{HeadersExtractor, KafkaHeaders, Propagation};
 use crate::metrics::{MeterSource, Metrics};
+use crate::names;
 use crate::otel::GlobalTracer;
 
 const PROCESS: &str = "process";
@@ -392,7 +393,7 @@ where
             parent = parent.with_baggage(baggage);
         }
 
-        let topic = StringValue::from(Arc::<str>::from(message.topic()));
+        let topic = names::topic_value(message.topic());
         let partition = attrs::partition(message.partition());
         let mut attrs = Vec::with_capacity(14);
         attrs.push(attrs::system());
@@ -422,7 +423,7 @@ where
                 true,
             ));
         }
-        let mut builder = SpanBuilder::from_name(format!("{PROCESS} {}", message.topic()))
+        let mut builder = SpanBuilder::from_name(names::span_name(PROCESS, message.topic()))
             .with_kind(SpanKind::Consumer)
             .with_attributes(attrs);
         if remote.is_valid() {
@@ -648,7 +649,7 @@ async fn run_async<Fut: Future>(
 /// `{operation} {topic}`, or the operation alone when the topic is not one.
 fn span_name(operation: &'static str, topic: Option<&StringValue>) -> Cow<'static, str> {
     match topic {
-        Some(t) => Cow::Owned(format!("{operation} {}", t.as_str())),
+        Some(t) => names::span_name(operation, t.as_str()),
         None => Cow::Borrowed(operation),
     }
 }
@@ -662,7 +663,7 @@ fn common_destination<M: Message>(messages: &[M]) -> (Option<StringValue>, Optio
     let same_topic = messages.iter().all(|m| m.topic() == first.topic());
     let same_partition = same_topic && messages.iter().all(|m| m.partition() == first.partition());
     (
-        same_topic.then(|| StringValue::from(Arc::<str>::from(first.topic()))),
+        same_topic.then(|| names::topic_value(first.topic())),
         same_partition.then(|| attrs::partition(first.partition())),
     )
 }
@@ -715,7 +716,7 @@ impl ProcessScope {
         span.end();
         let metrics = &self.common.metrics;
         if metrics.enabled() {
-            let mut attrs = Vec::with_capacity(9);
+            let mut attrs = AttrBuf::new();
             attrs.push(attrs::system());
             attrs.push(KeyValue::new(attribute::MESSAGING_OPERATION_TYPE, PROCESS));
             attrs.push(KeyValue::new(attribute::MESSAGING_OPERATION_NAME, PROCESS));
@@ -736,7 +737,7 @@ impl ProcessScope {
                 attrs.push(KeyValue::new(attribute::ERROR_TYPE, e));
             }
             let count = u64::try_from(self.count).unwrap_or(u64::MAX);
-            metrics.processed(self.started.elapsed(), count, &attrs);
+            metrics.processed(self.started.elapsed(), count, attrs.as_slice());
         }
     }
 }

@@ -91,6 +91,7 @@ pub mod carrier;
 pub mod consumer;
 mod ffi;
 mod metrics;
+mod names;
 mod otel;
 pub mod producer;
 pub mod stream;

@@ -71,9 +71,10 @@ use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
 use rdkafka::util::{AsyncRuntime, DefaultRuntime, Timeout};
 use tracewire_core::semconv::{OTHER, attribute};
 
-use crate::attrs::{self, ClientInfo};
+use crate::attrs::{self, AttrBuf, ClientInfo, Push as _};
 use crate::carrier::{Propagation, inject_context};
 use crate::metrics::{MeterSource, Metrics};
+use crate::names;
 use crate::otel::GlobalTracer;
 
 /// `messaging.operation.type` and `messaging.operation.name` of a send.
@@ -331,7 +332,7 @@ where
     {
         let common = &self.common;
         let parent = Context::current();
-        let topic = StringValue::from(Arc::<str>::from(record.topic));
+        let topic = names::topic_value(record.topic);
         let mut attrs = Vec::with_capacity(12);
         attrs.push(attrs::system());
         attrs.push(KeyValue::new(attribute::MESSAGING_OPERATION_TYPE, SEND));
@@ -359,7 +360,7 @@ where
                 true,
             ));
         }
-        let builder = SpanBuilder::from_name(format!("{SEND} {}", record.topic))
+        let builder = SpanBuilder::from_name(names::span_name(SEND, record.topic))
             .with_kind(SpanKind::Producer)
             .with_attributes(attrs);
         let span = self.tracer.build_with_context(builder, &parent);
@@ -441,7 +442,7 @@ impl SendScope {
         self.cx.span().end();
         let metrics = &self.common.metrics;
         if metrics.enabled() {
-            let mut attrs = Vec::with_capacity(8);
+            let mut attrs = AttrBuf::new();
             attrs.push(attrs::system());
             attrs.push(KeyValue::new(attribute::MESSAGING_OPERATION_TYPE, SEND));
             attrs.push(KeyValue::new(attribute::MESSAGING_OPERATION_NAME, SEND));
@@ -459,7 +460,7 @@ impl SendScope {
             if let Some(e) = error_type {
                 attrs.push(KeyValue::new(attribute::ERROR_TYPE, e));
             }
-            metrics.sent(self.started.elapsed(), &attrs);
+            metrics.sent(self.started.elapsed(), attrs.as_slice());
         }
     }
 }
