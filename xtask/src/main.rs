@@ -15,11 +15,12 @@ const HELP: &str = "\
 cargo xtask <task> [args]
 
 tasks:
-  ci            everything CI checks: fmt, lint, test, it, layers, docs, build of examples and benches, fuzz (short)
+  ci            everything CI checks: fmt, lint, test, layers, docs, build of examples and benches, fuzz (short)
   fmt [--check] format the workspace (or only check it)
   lint          clippy on every target and feature, warnings denied
-  test          unit, doc and integration tests (loopback HTTP/OTLP servers; no broker)
-  it            integration tests against a real Kafka-compatible broker (installs tansu if missing)
+  test          unit, doc and integration tests: loopback HTTP/OTLP servers and a real Kafka-compatible
+                broker (installs the pinned tansu if missing)
+  it            only the integration tests against the real broker (installs tansu if missing)
   layers        check the direction of dependencies between tracewire crates
   docs          build the API docs with warnings denied
   build-all     build every example and bench

@@ -6,10 +6,13 @@ use anyhow::Result;
 
 use crate::{broker, cargo, layers, run_cmd};
 
+type Step = (&'static str, fn() -> Result<()>);
+
 /// Every check CI runs, in the order that fails fastest.
 pub(crate) fn ci() -> Result<()> {
     let started = Instant::now();
-    let steps: [(&str, fn() -> Result<()>); 8] = [
+    // `test` includes the broker tests (it installs tansu first), so `it` is not repeated here.
+    let steps: [Step; 7] = [
         ("fmt", || fmt(true)),
         ("lint", lint),
         ("test", test),
@@ -17,7 +20,6 @@ pub(crate) fn ci() -> Result<()> {
         ("docs", docs),
         ("build-all", build_all),
         ("fuzz", || fuzz(5)),
-        ("it", it),
     ];
     for (name, step) in steps {
         let t = Instant::now();
@@ -50,8 +52,15 @@ pub(crate) fn lint() -> Result<()> {
     ]))
 }
 
+/// Every test: unit, doc and integration tests, the Kafka tests against a real broker included
+/// (`--all-features` turns on `broker-tests`), so the pinned tansu binary is installed first.
 pub(crate) fn test() -> Result<()> {
-    run_cmd(cargo().args(["test", "--workspace", "--all-features", "--no-fail-fast"]))
+    let tansu = broker::ensure_installed()?;
+    run_cmd(
+        cargo()
+            .args(["test", "--workspace", "--all-features", "--no-fail-fast"])
+            .env("TRACEWIRE_TANSU", tansu),
+    )
 }
 
 /// Integration tests against a real Kafka-compatible broker. The tests start and stop the broker
