@@ -439,12 +439,11 @@ impl TracewireBuilder {
             .unwrap_or_else(|| env.bool("OTEL_SDK_DISABLED"));
         let shutdown_timeout = self.shutdown_timeout;
 
-        let propagator: Option<Box<dyn TextMapPropagator + Send + Sync>> = self
-            .propagator
-            .or_else(|| crate::propagators::from_env(&env));
-        let propagator_names = crate::propagators::names(&env);
-        if install && let Some(p) = propagator {
-            crate::propagators::install(p);
+        // Propagation works even with the SDK disabled, so this service does not break traces
+        // that pass through it.
+        let (propagator, propagator_names) = crate::propagators::resolve(self.propagator, &env);
+        if install {
+            crate::propagators::install(propagator);
         }
 
         if disabled {

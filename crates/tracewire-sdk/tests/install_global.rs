@@ -1,7 +1,9 @@
-//! `install()` sets the global tracer provider and meter provider (its own test binary, since it
-//! changes process-wide state).
+//! `install()` sets the global tracer provider, meter provider and propagator (its own test
+//! binary, since it changes process-wide state).
 
 use opentelemetry::KeyValue;
+use std::collections::HashMap;
+
 use opentelemetry::global;
 use opentelemetry::trace::{TraceContextExt as _, Tracer as _};
 use opentelemetry_sdk::metrics::InMemoryMetricExporter;
@@ -9,7 +11,7 @@ use opentelemetry_sdk::trace::InMemorySpanExporter;
 use tracewire_sdk::Tracewire;
 
 #[test]
-fn install_sets_the_global_providers() {
+fn install_sets_the_global_providers_and_propagator() {
     let spans = InMemorySpanExporter::default();
     let metrics = InMemoryMetricExporter::default();
     let guard = Tracewire::builder()
@@ -24,7 +26,19 @@ fn install_sets_the_global_providers() {
         .expect("install");
 
     let tracer = global::tracer("global-test");
-    let trace_id = tracer.in_span("payment.charge", |cx| cx.span().span_context().trace_id());
+    let (trace_id, headers) = tracer.in_span("payment.charge", |cx| {
+        let mut headers = HashMap::new();
+        global::get_text_map_propagator(|p| p.inject_context(&cx, &mut headers));
+        (cx.span().span_context().trace_id(), headers)
+    });
+    let traceparent = headers
+        .get("traceparent")
+        .unwrap_or_else(|| panic!("traceparent injected: {headers:?} {trace_id}"));
+    assert!(traceparent.contains(&trace_id.to_string()), "{traceparent}");
+    assert!(
+        headers.contains_key("b3"),
+        "b3 from OTEL_PROPAGATORS: {headers:?}"
+    );
 
     global::meter("shop")
         .u64_counter("payment.requests")
