@@ -54,7 +54,8 @@ mod tests {
 
     #[test]
     fn names_follow_the_environment_and_code() {
-        let cases: [(&[(&str, &str)], &[&str]); 3] = [
+        type Vars<'a> = &'a [(&'a str, &'a str)];
+        let cases: [(Vars<'_>, &[&str]); 3] = [
             (&[], &["tracecontext", "baggage"]),
             (
                 &[("OTEL_PROPAGATORS", "b3multi,jaeger")],
