@@ -56,8 +56,41 @@ enum Style {
 #[derive(Debug, Clone)]
 pub struct TraceIdsFormat<F> {
     inner: F,
-    names: FieldNames,
+    keys: Keys,
     style: Style,
+}
+
+/// The field names, rendered once for each style so that a record only copies them.
+#[derive(Debug, Clone)]
+struct Keys {
+    /// `"trace_id":"`, `","span_id":"` and `","trace_flags":"`, names escaped for JSON.
+    json: [String; 3],
+    /// ` trace_id=`, ` span_id=` and ` trace_flags=`.
+    text: [String; 3],
+}
+
+impl Keys {
+    fn new(names: &FieldNames) -> Self {
+        let json_key = |prefix: &str, name: &str| {
+            let mut out = String::from(prefix);
+            // Writing into a `String` cannot fail.
+            let _ = write_json_escaped(&mut out, name);
+            out.push_str("\":\"");
+            out
+        };
+        Self {
+            json: [
+                json_key("\"", names.trace_id),
+                json_key("\",\"", names.span_id),
+                json_key("\",\"", names.trace_flags),
+            ],
+            text: [
+                format!(" {}=", names.trace_id),
+                format!(" {}=", names.span_id),
+                format!(" {}=", names.trace_flags),
+            ],
+        }
+    }
 }
 
 impl<F> TraceIdsFormat<F> {
@@ -66,7 +99,7 @@ impl<F> TraceIdsFormat<F> {
     pub fn json(inner: F) -> Self {
         Self {
             inner,
-            names: FieldNames::SPEC,
+            keys: Keys::new(&FieldNames::SPEC),
             style: Style::Json,
         }
     }
@@ -76,14 +109,14 @@ impl<F> TraceIdsFormat<F> {
     pub fn text(inner: F) -> Self {
         Self {
             inner,
-            names: FieldNames::SPEC,
+            keys: Keys::new(&FieldNames::SPEC),
             style: Style::Text,
         }
     }
 
     /// Uses other field names.
     pub fn with_names(mut self, names: FieldNames) -> Self {
-        self.names = names;
+        self.keys = Keys::new(&names);
         self
     }
 
@@ -137,8 +170,8 @@ where
                 .inner
                 .format_event(ctx, Writer::new(&mut *line), event)
                 .and_then(|()| match self.style {
-                    Style::Json => write_json_line(&mut writer, &line, &ids, &self.names),
-                    Style::Text => write_text_line(&mut writer, &line, &ids, &self.names),
+                    Style::Json => write_json_line(&mut writer, &line, &ids, &self.keys),
+                    Style::Text => write_text_line(&mut writer, &line, &ids, &self.keys),
                 });
             if line.capacity() > MAX_KEPT_LINE {
                 *line = String::new();
@@ -153,7 +186,7 @@ where
                 let mut splice = JsonSplice {
                     out: &mut writer,
                     ids: &ids,
-                    names: &self.names,
+                    keys: &self.keys,
                     state: JsonState::Seeking,
                 };
                 self.inner
@@ -166,7 +199,7 @@ where
                 };
                 self.inner
                     .format_event(ctx, Writer::new(&mut suffix), event)?;
-                suffix.finish(&ids, &self.names)
+                suffix.finish(&ids, &self.keys)
             }
         }
     }
@@ -184,13 +217,13 @@ fn write_json_line(
     out: &mut impl fmt::Write,
     line: &str,
     ids: &TraceIds,
-    names: &FieldNames,
+    keys: &Keys,
 ) -> fmt::Result {
     let Some(brace) = line.find('{') else {
         return out.write_str(line);
     };
     out.write_str(&line[..=brace])?;
-    write_json_ids(out, ids, names)?;
+    write_json_ids(out, ids, keys)?;
     let after = &line[brace + 1..];
     let rest = after.trim_start();
     out.write_str(&after[..after.len() - rest.len()])?;
@@ -206,14 +239,14 @@ fn write_text_line(
     out: &mut impl fmt::Write,
     line: &str,
     ids: &TraceIds,
-    names: &FieldNames,
+    keys: &Keys,
 ) -> fmt::Result {
     let mut suffix = TextSuffix {
         out,
         pending_newline: false,
     };
     fmt::Write::write_str(&mut suffix, line)?;
-    suffix.finish(ids, names)
+    suffix.finish(ids, keys)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -230,7 +263,7 @@ enum JsonState {
 struct JsonSplice<'a, W> {
     out: &'a mut W,
     ids: &'a TraceIds,
-    names: &'a FieldNames,
+    keys: &'a Keys,
     state: JsonState,
 }
 
@@ -241,7 +274,7 @@ impl<W: fmt::Write> fmt::Write for JsonSplice<'_, W> {
             JsonState::Seeking => match s.find('{') {
                 Some(i) => {
                     self.out.write_str(&s[..=i])?;
-                    write_json_ids(self.out, self.ids, self.names)?;
+                    write_json_ids(self.out, self.ids, self.keys)?;
                     self.state = JsonState::AfterIds;
                     self.write_str(&s[i + 1..])
                 }
@@ -264,20 +297,13 @@ impl<W: fmt::Write> fmt::Write for JsonSplice<'_, W> {
     }
 }
 
-fn write_json_ids(out: &mut impl fmt::Write, ids: &TraceIds, names: &FieldNames) -> fmt::Result {
-    write_json_pair(out, names.trace_id, ids.trace_id_hex().as_str())?;
-    out.write_char(',')?;
-    write_json_pair(out, names.span_id, ids.span_id_hex().as_str())?;
-    out.write_char(',')?;
-    write_json_pair(out, names.trace_flags, ids.trace_flags_hex().as_str())
-}
-
-/// Writes `"key":"value"`; the value is hex, the key is escaped as a JSON string.
-fn write_json_pair(out: &mut impl fmt::Write, key: &str, value: &str) -> fmt::Result {
-    out.write_char('"')?;
-    write_json_escaped(out, key)?;
-    out.write_str("\":\"")?;
-    out.write_str(value)?;
+fn write_json_ids(out: &mut impl fmt::Write, ids: &TraceIds, keys: &Keys) -> fmt::Result {
+    out.write_str(&keys.json[0])?;
+    out.write_str(ids.trace_id_hex().as_str())?;
+    out.write_str(&keys.json[1])?;
+    out.write_str(ids.span_id_hex().as_str())?;
+    out.write_str(&keys.json[2])?;
+    out.write_str(ids.trace_flags_hex().as_str())?;
     out.write_char('"')
 }
 
@@ -312,17 +338,13 @@ struct TextSuffix<'a, W> {
 }
 
 impl<W: fmt::Write> TextSuffix<'_, W> {
-    fn finish(self, ids: &TraceIds, names: &FieldNames) -> fmt::Result {
-        write!(
-            self.out,
-            " {}={} {}={} {}={}",
-            names.trace_id,
-            ids.trace_id_hex(),
-            names.span_id,
-            ids.span_id_hex(),
-            names.trace_flags,
-            ids.trace_flags_hex()
-        )?;
+    fn finish(self, ids: &TraceIds, keys: &Keys) -> fmt::Result {
+        self.out.write_str(&keys.text[0])?;
+        self.out.write_str(ids.trace_id_hex().as_str())?;
+        self.out.write_str(&keys.text[1])?;
+        self.out.write_str(ids.span_id_hex().as_str())?;
+        self.out.write_str(&keys.text[2])?;
+        self.out.write_str(ids.trace_flags_hex().as_str())?;
         if self.pending_newline {
             self.out.write_char('\n')?;
         }
@@ -370,7 +392,7 @@ mod tests {
         let mut w = JsonSplice {
             out: &mut out,
             ids: &ids,
-            names: &names,
+            keys: &Keys::new(&names),
             state: JsonState::Seeking,
         };
         for c in chunks {
@@ -398,8 +420,13 @@ mod tests {
         for (chunks, want) in cases {
             assert_eq!(&splice(chunks, FieldNames::SPEC), want, "{chunks:?}");
             let mut whole = String::new();
-            write_json_line(&mut whole, &chunks.concat(), &ids(), &FieldNames::SPEC)
-                .expect("write");
+            write_json_line(
+                &mut whole,
+                &chunks.concat(),
+                &ids(),
+                &Keys::new(&FieldNames::SPEC),
+            )
+            .expect("write");
             assert_eq!(&whole, want, "buffered {chunks:?}");
         }
         for (chunks, _) in cases.iter().take(4) {
@@ -436,11 +463,18 @@ mod tests {
             for c in *chunks {
                 w.write_str(c).expect("write");
             }
-            w.finish(&ids, &FieldNames::SPEC).expect("finish");
+            w.finish(&ids, &Keys::new(&FieldNames::SPEC))
+                .expect("finish");
             let s = " trace_id=abababababababababababababababab span_id=cdcdcdcdcdcdcdcd trace_flags=01";
             assert_eq!(out, want.replace(" S", s), "{chunks:?}");
             let mut whole = String::new();
-            write_text_line(&mut whole, &chunks.concat(), &ids, &FieldNames::SPEC).expect("write");
+            write_text_line(
+                &mut whole,
+                &chunks.concat(),
+                &ids,
+                &Keys::new(&FieldNames::SPEC),
+            )
+            .expect("write");
             assert_eq!(whole, want.replace(" S", s), "buffered {chunks:?}");
         }
     }
