@@ -57,6 +57,9 @@ impl ConfigError {
     }
 }
 
+/// The largest rules file read.
+const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
 impl RuleSampler {
     /// Parses a rule sampler from YAML.
     ///
@@ -101,15 +104,28 @@ impl RuleSampler {
     ///
     /// # Errors
     ///
-    /// A [`ConfigError`] naming the file when it cannot be read or does not parse.
+    /// A [`ConfigError`] naming the file when it cannot be read, is larger than 1 MiB, or does
+    /// not parse.
     pub fn from_file(path: impl AsRef<Path>) -> Result<RuleSampler, ConfigError> {
+        use std::io::Read as _;
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        let error = |message: String| ConfigError {
             file: Some(path.to_path_buf()),
             line: None,
             column: None,
-            message: format!("cannot read the file: {e}"),
-        })?;
+            message,
+        };
+        // Bounded, so a path such as /dev/zero cannot stall startup.
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+            .map_err(|e| error(format!("cannot read the file: {e}")))?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(error(format!(
+                "the file is larger than {MAX_FILE_BYTES} bytes"
+            )));
+        }
+        let text = String::from_utf8(bytes).map_err(|_| error("the file is not UTF-8".into()))?;
         parse(&text, Some(path))
     }
 }

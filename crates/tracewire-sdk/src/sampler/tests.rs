@@ -544,6 +544,10 @@ fn file_errors_name_the_file() {
     let missing = RuleSampler::from_file(dir.join("missing.yaml")).unwrap_err();
     assert!(missing.to_string().contains("missing.yaml"), "{missing}");
     assert!(missing.line.is_none());
+    let dev_zero = RuleSampler::from_file("/dev/zero");
+    if std::path::Path::new("/dev/zero").exists() {
+        assert!(dev_zero.unwrap_err().to_string().contains("larger than"));
+    }
     std::fs::write(&path, ARTICLE_YAML).unwrap();
     assert_eq!(RuleSampler::from_file(&path).unwrap().rules().len(), 5);
     std::fs::remove_dir_all(&dir).unwrap();
