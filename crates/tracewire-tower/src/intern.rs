@@ -1,17 +1,46 @@
 //! Per-thread caches of attribute values that repeat from request to request.
 //!
 //! A service sees the same `Host`, `User-Agent` and routes over and over. Recording each as a
-//! fresh `String` costs an allocation when the span starts and a free when it is exported; a
-//! value shared through an `Arc<str>` costs two atomic operations instead. Each thread keeps its
-//! last few values (a handful of short entries: bounded memory whatever the input), compared byte
-//! for byte, so a miss only costs what the uncached path costs anyway.
+//! fresh `String` costs an allocation when the span starts and a free when it is exported. The
+//! first [`MAX_KEPT`] distinct host and user-agent values are kept for the life of the process
+//! (at most 64 KiB) and recorded as `&'static str`: no allocation and no reference counting per
+//! span. Past that cap, values are shared through an `Arc<str>`. Each thread keeps its last few
+//! values, compared byte for byte, so the process-wide store (a mutex) is only consulted on a
+//! miss, and a miss costs about what the uncached path costs anyway.
 
 use std::cell::RefCell;
+use std::collections::HashSet;
+use std::sync::Mutex;
 
 use opentelemetry::StringValue;
 
 /// Keys longer than this are not cached (long, rare values would only evict useful ones).
 const MAX_KEY: usize = 256;
+
+/// How many distinct values are kept for the life of the process, at most.
+pub(crate) const MAX_KEPT: usize = 256;
+
+/// Values kept for the life of the process.
+static KEPT: Mutex<Option<HashSet<&'static str>>> = Mutex::new(None);
+
+/// `text` as a value kept for the life of the process while fewer than [`MAX_KEPT`] are, else
+/// shared through an `Arc<str>`.
+pub(crate) fn keep(text: &str) -> StringValue {
+    if text.len() <= MAX_KEY
+        && let Ok(mut kept) = KEPT.lock()
+    {
+        let kept = kept.get_or_insert_with(HashSet::new);
+        if let Some(s) = kept.get(text) {
+            return StringValue::from(*s);
+        }
+        if kept.len() < MAX_KEPT {
+            let s: &'static str = Box::leak(text.into());
+            kept.insert(s);
+            return StringValue::from(s);
+        }
+    }
+    StringValue::from(std::sync::Arc::<str>::from(text))
+}
 
 /// The last `N` values made from byte keys, replaced round-robin.
 pub(crate) struct Recent<V, const N: usize> {
@@ -88,12 +117,7 @@ pub(crate) fn host(raw: &[u8], parse: impl FnOnce() -> Option<HostPort>) -> Opti
 
 /// `user_agent.original`, shared when it repeats.
 pub(crate) fn user_agent(raw: &[u8]) -> StringValue {
-    let make = || {
-        let text = String::from_utf8_lossy(raw);
-        Some(StringValue::from(std::sync::Arc::<str>::from(
-            text.as_ref(),
-        )))
-    };
+    let make = || Some(keep(&String::from_utf8_lossy(raw)));
     let value = AGENTS.with(|c| match c.try_borrow_mut() {
         Ok(mut cache) => cache.get_or_make(raw, make),
         Err(_) => make(),
@@ -164,6 +188,26 @@ mod tests {
             });
         }
         assert_eq!(n, 2);
+    }
+
+    #[test]
+    fn values_are_kept_up_to_the_cap_then_shared() {
+        let a = keep("kept.example");
+        let b = keep("kept.example");
+        assert!(std::ptr::eq(a.as_str(), b.as_str()));
+        for i in 0..MAX_KEPT {
+            keep(&format!("filler-{i}"));
+        }
+        // Past the cap: still correct values, no longer one copy for the process.
+        let c = keep("late.example");
+        let d = keep("late.example");
+        assert_eq!((c.as_str(), d.as_str()), ("late.example", "late.example"));
+        assert!(!std::ptr::eq(c.as_str(), d.as_str()));
+        // Values kept before the cap stay kept.
+        assert!(std::ptr::eq(keep("kept.example").as_str(), a.as_str()));
+        // Long values are never kept.
+        let long = "x".repeat(MAX_KEY + 1);
+        assert!(!std::ptr::eq(keep(&long).as_str(), keep(&long).as_str()));
     }
 
     #[test]

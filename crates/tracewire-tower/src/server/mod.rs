@@ -320,9 +320,7 @@ fn server_host<B>(req: &Request<B>, head: &Head<'_>) -> Option<HostPort> {
             .and_then(|h| h.strip_suffix(']'))
             .unwrap_or(host);
         if !host.is_empty() {
-            let value = intern::host(host.as_bytes(), || {
-                Some((StringValue::from(Arc::<str>::from(host)), None))
-            });
+            let value = intern::host(host.as_bytes(), || Some((intern::keep(host), None)));
             return value.map(|(h, _)| (h, authority.port_u16()));
         }
     }
@@ -338,7 +336,7 @@ fn server_host<B>(req: &Request<B>, head: &Head<'_>) -> Option<HostPort> {
 }
 
 fn parsed_host(value: &str) -> Option<HostPort> {
-    attrs::parse_host_port(value).map(|(h, p)| (StringValue::from(Arc::<str>::from(h)), p))
+    attrs::parse_host_port(value).map(|(h, p)| (intern::keep(h), p))
 }
 
 /// The span name and route for a known route: from this thread's recent names, else from the
