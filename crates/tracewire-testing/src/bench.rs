@@ -251,7 +251,7 @@ pub struct Bench {
 }
 
 impl Bench {
-    /// A bench named `name`, with 31 samples of about 10 ms per case. A filter given on the
+    /// A bench named `name`, with 31 samples of about 25 ms per case. A filter given on the
     /// command line (the first argument that does not start with `-`) keeps only the groups whose
     /// name contains it.
     pub fn new(name: &str) -> Self {
@@ -262,7 +262,7 @@ impl Bench {
         Self {
             name: name.to_owned(),
             samples: 31,
-            sample_time: Duration::from_millis(10),
+            sample_time: Duration::from_millis(25),
             filter,
             groups: Vec::new(),
         }
