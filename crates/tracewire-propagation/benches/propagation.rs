@@ -6,7 +6,7 @@
 //! the same way; then tracewire's direct `HeaderMap` path.
 
 use http::{HeaderMap, HeaderValue, header};
-use opentelemetry::baggage::BaggageExt;
+use opentelemetry::baggage::{Baggage, BaggageExt};
 use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
 use opentelemetry::{Context, KeyValue};
@@ -26,6 +26,7 @@ const SDK: &str = "sdk + opentelemetry-http";
 const TW_DYN: &str = "tracewire (dyn TextMapPropagator)";
 const TW_COMPOSITE: &str = "tracewire Propagators default (dyn)";
 const TW_DIRECT: &str = "tracewire direct HeaderMap";
+const FLOOR: &str = "floor: opentelemetry types alone, no parsing";
 
 /// A request's headers without any propagation header.
 fn common_headers() -> HeaderMap {
@@ -127,6 +128,22 @@ fn main() {
         g.case(TW_DIRECT, || {
             tw_tc_concrete.extract_from_headers(&tp_ts, &Context::new())
         });
+        // What any propagator on the opentelemetry API must build: the TraceState and the
+        // Context's span.
+        g.case(FLOOR, || {
+            let state = TraceState::from_key_value([
+                ("rojo", "00f067aa0ba902b7"),
+                ("congo", "t61rcWkgMzE"),
+            ])
+            .unwrap_or_default();
+            Context::new().with_remote_span_context(SpanContext::new(
+                TraceId::from(0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736),
+                SpanId::from(0x00f0_67aa_0ba9_02b7),
+                TraceFlags::SAMPLED,
+                true,
+                state,
+            ))
+        });
         // The span context's TraceState costs 5 allocations (its list and two strings per
         // member); the Context's span one more.
         g.target(TW_DYN, Target::allocs(6.0));
@@ -172,6 +189,15 @@ fn main() {
         });
         g.case(TW_DIRECT, || {
             tw_bg_concrete.extract_from_headers(&baggage, &Context::new())
+        });
+        // What any propagator on the opentelemetry API must build: the Baggage (a map, a key and
+        // a value per entry, SipHash and key validation per insert) and the Context value.
+        g.case(FLOOR, || {
+            let mut b = Baggage::new();
+            b.insert(String::from("user.id"), String::from("alice"));
+            b.insert(String::from("session.region"), String::from("eu-west-1"));
+            b.insert(String::from("request.source"), String::from("web checkout"));
+            Context::new().with_baggage(b)
         });
         g.target(TW_DYN, Target::ratio(0.5));
     });

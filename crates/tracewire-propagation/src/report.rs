@@ -1,5 +1,7 @@
 //! Reporting of untrusted input that was dropped: one `tracing` warning per kind of problem per
 //! process, never per request, and never the header's value (baggage may carry user data).
+//! Valid input that opentelemetry's types cannot hold (and that is propagated all the same) is
+//! logged once at debug level.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -77,7 +79,13 @@ pub(crate) fn report(problem: Problem) {
 #[cold]
 #[inline(never)]
 fn report_cold(problem: Problem) {
-    tracing::warn!(target: "tracewire::propagation", "{}", problem.message());
+    match problem {
+        // Valid input that opentelemetry's types cannot hold: nothing is lost, so no warning.
+        Problem::TracestateUnrepresentable => {
+            tracing::debug!(target: "tracewire::propagation", "{}", problem.message());
+        }
+        _ => tracing::warn!(target: "tracewire::propagation", "{}", problem.message()),
+    }
 }
 
 #[cfg(test)]
