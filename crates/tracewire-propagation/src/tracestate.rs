@@ -45,7 +45,6 @@ use opentelemetry::Context;
 use opentelemetry::trace::{SpanContext, TraceId, TraceState};
 
 use crate::report::{Problem, report};
-use crate::traceparent::trim_ows;
 
 /// Most members a `tracestate` may have.
 pub const MAX_MEMBERS: usize = 32;
@@ -79,8 +78,20 @@ pub enum TraceStateError {
 /// A validated `tracestate` member list, borrowing from the header lines.
 #[derive(Clone, Copy, Debug)]
 pub struct TraceStateList<'a> {
-    members: [(&'a str, &'a str); MAX_MEMBERS],
+    // `None` is all zero bits, so the empty array is a plain memset.
+    members: [Option<(&'a str, &'a str)>; MAX_MEMBERS],
     len: usize,
+    fits_otel: bool,
+}
+
+impl Default for TraceStateList<'_> {
+    fn default() -> Self {
+        Self {
+            members: [None; MAX_MEMBERS],
+            len: 0,
+            fits_otel: true,
+        }
+    }
 }
 
 impl<'a> TraceStateList<'a> {
@@ -95,48 +106,86 @@ impl<'a> TraceStateList<'a> {
     where
         I: IntoIterator<Item = &'a [u8]>,
     {
-        let mut list = Self {
-            members: [("", ""); MAX_MEMBERS],
-            len: 0,
-        };
+        let mut list = Self::default();
+        list.parse_into(lines)?;
+        Ok(list)
+    }
+
+    /// [`parse`](Self::parse) into an existing (empty) list, so that the list, about 1 KiB,
+    /// is not moved on the way out.
+    fn parse_into<I>(&mut self, lines: I) -> Result<(), TraceStateError>
+    where
+        I: IntoIterator<Item = &'a [u8]>,
+    {
         for line in lines {
-            for member in line.split(|&b| b == b',') {
-                let member = trim_ows(member);
-                if member.is_empty() {
-                    continue;
+            // Every valid member is ASCII, so a line that is not UTF-8 holds an invalid member.
+            let line = std::str::from_utf8(line).map_err(|_| TraceStateError::Value)?;
+            // One pass per line: member boundaries and each member's first `=`. (`str::split`
+            // costs more than the members are long.)
+            let bytes = line.as_bytes();
+            let mut start = 0;
+            let mut eq = None;
+            for i in 0..=bytes.len() {
+                match bytes.get(i) {
+                    Some(b',') | None => {
+                        self.push_member(line, start, i, eq)?;
+                        start = i + 1;
+                        eq = None;
+                    }
+                    Some(b'=') if eq.is_none() => eq = Some(i),
+                    Some(_) => {}
                 }
-                if list.len == MAX_MEMBERS {
-                    return Err(TraceStateError::TooManyMembers);
-                }
-                let eq = member
-                    .iter()
-                    .position(|&b| b == b'=')
-                    .ok_or(TraceStateError::Member)?;
-                let (key, value) = (&member[..eq], &member[eq + 1..]);
-                if !valid_key_bytes(key) {
-                    return Err(TraceStateError::Key);
-                }
-                if !valid_value_bytes(value) {
-                    return Err(TraceStateError::Value);
-                }
-                // Both were checked to be ASCII just above.
-                let (Ok(key), Ok(value)) = (std::str::from_utf8(key), std::str::from_utf8(value))
-                else {
-                    return Err(TraceStateError::Value);
-                };
-                if list.members[..list.len].iter().any(|(k, _)| *k == key) {
-                    return Err(TraceStateError::DuplicateKey);
-                }
-                list.members[list.len] = (key, value);
-                list.len += 1;
             }
         }
-        Ok(list)
+        Ok(())
+    }
+
+    /// Validates and adds the member at `line[start..end]` (white space around it allowed)
+    /// whose first `=` is at `eq`; an empty member is skipped.
+    #[inline]
+    fn push_member(
+        &mut self,
+        line: &'a str,
+        start: usize,
+        end: usize,
+        eq: Option<usize>,
+    ) -> Result<(), TraceStateError> {
+        let bytes = line.as_bytes();
+        let (mut s, mut e) = (start, end);
+        while s < e && matches!(bytes[s], b' ' | b'\t') {
+            s += 1;
+        }
+        while e > s && matches!(bytes[e - 1], b' ' | b'\t') {
+            e -= 1;
+        }
+        if s == e {
+            return Ok(());
+        }
+        if self.len == MAX_MEMBERS {
+            return Err(TraceStateError::TooManyMembers);
+        }
+        let eq = eq.ok_or(TraceStateError::Member)?;
+        // The boundaries are next to ASCII bytes; `get` keeps this free of panics all the same.
+        let key = line.get(s..eq).ok_or(TraceStateError::Key)?;
+        let value = line.get(eq + 1..e).ok_or(TraceStateError::Value)?;
+        if !valid_key_bytes(key.as_bytes()) {
+            return Err(TraceStateError::Key);
+        }
+        if !valid_value_bytes(value.as_bytes()) {
+            return Err(TraceStateError::Value);
+        }
+        if self.iter().any(|(k, _)| k == key) {
+            return Err(TraceStateError::DuplicateKey);
+        }
+        self.fits_otel &= otel_accepts_key(key);
+        self.members[self.len] = Some((key, value));
+        self.len += 1;
+        Ok(())
     }
 
     /// The members in order.
     pub fn iter(&self) -> impl Iterator<Item = (&'a str, &'a str)> + '_ {
-        self.members[..self.len].iter().copied()
+        self.members[..self.len].iter().flatten().copied()
     }
 
     /// The number of members.
@@ -156,13 +205,16 @@ impl<'a> TraceStateList<'a> {
 
     /// Whether opentelemetry's `TraceState` can hold every member.
     pub fn fits_otel(&self) -> bool {
-        self.iter().all(|(k, _)| otel_accepts_key(k))
+        self.fits_otel
     }
 
     /// The members opentelemetry's `TraceState` can hold, as a `TraceState`.
     pub fn to_otel(&self) -> TraceState {
         if self.is_empty() {
             return TraceState::NONE;
+        }
+        if self.fits_otel {
+            return TraceState::from_key_value(self.iter()).unwrap_or_default();
         }
         TraceState::from_key_value(self.iter().filter(|(k, _)| otel_accepts_key(k)))
             .unwrap_or_default()
@@ -288,13 +340,11 @@ pub(crate) fn extract<'a>(
     lines: impl IntoIterator<Item = &'a [u8]>,
     trace_id: TraceId,
 ) -> (TraceState, Option<Preserved>) {
-    let list = match TraceStateList::parse(lines) {
-        Ok(list) => list,
-        Err(_) => {
-            report(Problem::TracestateInvalid);
-            return (TraceState::NONE, None);
-        }
-    };
+    let mut list = TraceStateList::default();
+    if list.parse_into(lines).is_err() {
+        report(Problem::TracestateInvalid);
+        return (TraceState::NONE, None);
+    }
     if list.fits_otel() {
         return (list.to_otel(), None);
     }
