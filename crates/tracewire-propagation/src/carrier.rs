@@ -10,8 +10,16 @@
 //! - [`Extractor::get_all`] returns every value in order, and `None` without allocating when the
 //!   header is absent.
 //!
-//! tracewire's propagators call `get` first and `get_all` only when `get` returned `None`, so a
-//! present header costs one lookup and no allocation, and an absent header costs one more lookup.
+//! tracewire's propagators read them in two ways:
+//!
+//! - a header that holds one value (`traceparent`, `b3`, `uber-trace-id`, ...): `get` first, and
+//!   `get_all` only when `get` returned `None`, to tell an absent header from a repeated one. A
+//!   present header costs one lookup and no allocation.
+//! - a list header whose lines are combined (`tracestate`, `baggage`): `get_all`, which costs one
+//!   lookup and no allocation when the header is absent (the common case), and one `Vec` when it
+//!   is present. It also sees every line through extractors whose `get` returns only the first
+//!   one (opentelemetry-http's).
+//!
 //! Extractors from other crates keep working (the trait's default `get_all` wraps `get`), but an
 //! extractor whose `get` returns the first of several values hides a repeated header from the
 //! "exactly one traceparent" rule.
@@ -121,7 +129,8 @@ pub(crate) trait Source {
     /// The value when the header occurs exactly once.
     fn one(&self, field: &Field) -> Occurs<'_>;
 
-    /// Every value of the header, in order.
+    /// Every value of the header, in order (through `get_all` on the `Extractor` path: one
+    /// lookup when absent, and every line even from extractors whose `get` sees only the first).
     fn lines(&self, field: &Field) -> Lines<'_>;
 
     /// Calls `f` with the name and value of every header whose name starts with `prefix`
@@ -161,9 +170,6 @@ impl Source for &dyn Extractor {
 
     #[inline]
     fn lines(&self, field: &Field) -> Lines<'_> {
-        if let Some(v) = self.get(field.name) {
-            return Lines::Once(v.as_bytes());
-        }
         match self.get_all(field.name) {
             None => Lines::Zero,
             Some(values) => match values.as_slice() {

@@ -352,6 +352,19 @@ mod tests {
     }
 
     #[test]
+    fn opentelemetry_http_extractor_sees_every_tracestate_line() {
+        // Its `get` returns only the first value of a repeated header; `get_all` sees them all.
+        let m = headers(&[
+            ("traceparent", TP),
+            ("tracestate", "a=1"),
+            ("tracestate", "b=2"),
+        ]);
+        let cx = TraceContextPropagator::new()
+            .extract_with_context(&Context::new(), &opentelemetry_http::HeaderExtractor(&m));
+        assert_eq!(cx.span().span_context().trace_state().header(), "a=1,b=2");
+    }
+
+    #[test]
     fn fields_are_the_two_headers() {
         let p = TraceContextPropagator::new();
         assert_eq!(
