@@ -77,7 +77,6 @@
 //!
 //! The workspace's `rust-version` (see the root `Cargo.toml`).
 
-
 pub use opentelemetry;
 pub use tracewire_core as core;
 
