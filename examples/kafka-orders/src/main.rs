@@ -4,7 +4,7 @@
 //!
 //! ```sh
 //! cargo run -p kafka-orders                              # librdkafka's in-process mock cluster
-//! KAFKA_BROKERS=127.0.0.1:9092 cargo run -p kafka-orders # a real broker (e.g. `cargo xtask broker`)
+//! KAFKA_BROKERS=127.0.0.1:19092 cargo run -p kafka-orders # a real broker (`cargo xtask broker`: tansu on 19092)
 //! ```
 
 use std::time::Duration;
