@@ -115,7 +115,14 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         }
     );
     let joining = Instant::now();
-    print!("\nfulfillment is joining its consumer group... ");
+    print!(
+        "\nfulfillment is joining its consumer group{}... ",
+        if matches!(kafka, Kafka::Mock(_)) {
+            " (the mock cluster waits 3 s for more members)"
+        } else {
+            ""
+        }
+    );
     let _ = std::io::Write::flush(&mut std::io::stdout());
     if !fulfilled.wait_assigned(FULFILLMENT_TIMEOUT).await {
         anyhow::bail!("fulfillment got no partition of `orders` in {FULFILLMENT_TIMEOUT:?}");

@@ -1,6 +1,7 @@
 //! Kafka: librdkafka's in-process mock cluster by default, a real broker when
 //! `KAFKA_BROKERS` (or `--kafka-brokers`) names one; the clients' configurations.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -70,18 +71,41 @@ impl Kafka {
 
     /// Creates `orders` on a real cluster unless it exists.
     async fn create_topic(&self) -> anyhow::Result<()> {
+        let brokers = self.bootstrap_servers();
         let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-            .set("bootstrap.servers", self.bootstrap_servers())
+            .set("bootstrap.servers", &brokers)
             .create()
             .context("creating a Kafka admin client")?;
+        // Metadata first: a cluster that already has the topic (or cannot create topics, as
+        // librdkafka's mock cluster in another process) needs no admin request.
+        let admin = Arc::new(admin);
+        let exists = {
+            let admin = Arc::clone(&admin);
+            tokio::task::spawn_blocking(move || {
+                admin
+                    .inner()
+                    .fetch_metadata(Some(ORDERS_TOPIC), Duration::from_secs(10))
+                    .map(|m| {
+                        m.topics().iter().any(|t| {
+                            t.name() == ORDERS_TOPIC
+                                && t.error().is_none()
+                                && !t.partitions().is_empty()
+                        })
+                    })
+            })
+            .await
+            .context("the metadata task failed")?
+            .with_context(|| format!("reaching Kafka at {brokers}"))?
+        };
+        if exists {
+            return Ok(());
+        }
         let topic = NewTopic::new(ORDERS_TOPIC, PARTITIONS, TopicReplication::Fixed(1));
         let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
         let results = admin
             .create_topics([&topic], &options)
             .await
-            .with_context(|| {
-                format!("creating `{ORDERS_TOPIC}` on {}", self.bootstrap_servers())
-            })?;
+            .with_context(|| format!("creating `{ORDERS_TOPIC}` on {brokers}"))?;
         for result in results {
             match result {
                 Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}

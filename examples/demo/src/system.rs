@@ -134,13 +134,14 @@ pub(crate) fn out_dir(given: Option<&Path>) -> PathBuf {
     }
 }
 
-/// A seed from the clock and the process id, for runs without `--seed`.
+/// A seed from the clock and the process id, for runs without `--seed`: short enough to type
+/// back.
 pub(crate) fn random_seed() -> u64 {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64);
     let mut state = nanos ^ (u64::from(std::process::id()) << 32);
-    crate::gateway::splitmix(&mut state)
+    crate::gateway::splitmix(&mut state) % 1_000_000
 }
 
 #[cfg(test)]

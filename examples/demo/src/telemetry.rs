@@ -269,4 +269,13 @@ mod tests {
         assert_eq!(config.decision_wait, Duration::from_secs(2));
         Ok(())
     }
+
+    #[test]
+    fn the_keep_all_config_loads() -> anyhow::Result<()> {
+        let config = TailSamplingConfig::from_yaml_str(include_str!("../keep-all.yaml"))?;
+        config.validate()?;
+        assert_eq!(config.policies.len(), 1);
+        assert_eq!(config.policies[0].policy.type_name(), "always_sample");
+        Ok(())
+    }
 }

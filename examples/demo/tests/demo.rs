@@ -2,57 +2,11 @@
 //! keeps every error trace and whole traces HTTP → HTTP → Kafka → consumer; the HTML view holds
 //! the trace data; the log lines carry the traces' ids.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
 use anyhow::{Context as _, bail, ensure};
+use common::{embedded_data, run_demo, temp_dir};
 use serde_json::Value;
-
-/// The article's policies, with a larger probabilistic share than its 5% so that a run of a few
-/// dozen orders keeps whole traces for sure (each service keeps the same traces: the share is by
-/// trace id). Errors must still be kept by `error-sampling`, whatever the share.
-const TAIL: &str = r#"
-tail_sampling:
-  decision_wait: 1s
-  num_traces: 10000
-  policies:
-    - name: error-sampling
-      type: status_code
-      config:
-        status_code: ERROR
-        sampling_percentage: 100
-    - name: latency-sampling
-      type: latency
-      config:
-        threshold_ms: 500
-        sampling_percentage: 50
-    - name: probabilistic
-      type: probabilistic
-      config:
-        sampling_percentage: 50
-"#;
-
-fn temp_dir() -> anyhow::Result<PathBuf> {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_nanos();
-    let dir = std::env::temp_dir().join(format!(
-        "tracewire-demo-test-{}-{nanos}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
-}
-
-/// The JSON the HTML view embeds.
-fn embedded_data(page: &str) -> anyhow::Result<Value> {
-    let marker = r#"<script type="application/json" id="data">"#;
-    let start = page.find(marker).context("no data element in the page")? + marker.len();
-    let len = page[start..]
-        .find("</script>")
-        .context("data element not closed")?;
-    Ok(serde_json::from_str(&page[start..start + len])?)
-}
 
 fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
     v[key].as_str().unwrap_or_default()
@@ -94,36 +48,10 @@ fn assert_child(child: &Value, parent: &Value) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn run_demo(dir: &Path) -> anyhow::Result<String> {
-    let tail = dir.join("tail.yaml");
-    std::fs::write(&tail, TAIL)?;
-    let output = Command::new(env!("CARGO_BIN_EXE_tracewire-demo"))
-        .args(["--orders", "60", "--concurrency", "8", "--seed", "7"])
-        .args(["--failure-rate", "0.2", "--slow-rate", "0"])
-        .arg("--tail-sampling")
-        .arg(&tail)
-        .arg("--out-dir")
-        .arg(dir)
-        .env_remove("KAFKA_BROKERS")
-        .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
-        .env_remove("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
-        .env("NO_COLOR", "1")
-        .output()
-        .context("running the demo")?;
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    ensure!(
-        output.status.success(),
-        "the demo failed ({}):\n{stdout}\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Ok(stdout)
-}
-
 #[test]
 fn the_demo_keeps_errors_and_whole_traces_and_shows_them() -> anyhow::Result<()> {
     let dir = temp_dir()?;
-    let stdout = run_demo(&dir)?;
+    let stdout = run_demo(&dir, 60, &[])?;
     for expected in [
         "Kept traces:",
         "An error trace, kept by tail sampling",
