@@ -51,7 +51,7 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "DIR")]
     pub(crate) out_dir: Option<PathBuf>,
 
-    /// Where the HTML trace view goes; default: <out-dir>/trace-view.html.
+    /// Where the HTML trace view goes; default: trace-view.html in the output directory.
     #[arg(long, value_name = "FILE")]
     pub(crate) html: Option<PathBuf>,
 
