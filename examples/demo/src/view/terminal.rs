@@ -108,10 +108,7 @@ pub(crate) fn trace_table(report: &Report, limit: usize, style: Style) -> String
             "trace", "root", "duration", "status"
         ))
     );
-    // Whole traces first, then errors, then the rest.
-    let mut rows: Vec<&TraceReport> = report.traces.iter().collect();
-    rows.sort_by_key(|t| (!t.complete, !t.error, t.start_unix_us));
-    for t in rows.iter().take(limit) {
+    for t in pick_rows(report, limit) {
         let kept: Vec<String> = t
             .decisions
             .iter()
@@ -148,6 +145,35 @@ pub(crate) fn trace_table(report: &Report, limit: usize, style: Style) -> String
         );
     }
     out
+}
+
+/// A few of each kind, in this order: whole traces, error traces, the others (slow ones, or
+/// kept by some services only); then more of any kind up to `limit`.
+fn pick_rows(report: &Report, limit: usize) -> Vec<&TraceReport> {
+    let kind = |t: &TraceReport| match (t.complete, t.error) {
+        (true, _) => 0,
+        (false, true) => 1,
+        (false, false) => 2,
+    };
+    let share = [
+        limit * 2 / 5,
+        limit * 3 / 10,
+        limit - limit * 2 / 5 - limit * 3 / 10,
+    ];
+    let mut picked: Vec<&TraceReport> = Vec::new();
+    for (k, n) in share.iter().enumerate() {
+        picked.extend(report.traces.iter().filter(|t| kind(t) == k).take(*n));
+    }
+    for t in &report.traces {
+        if picked.len() >= limit {
+            break;
+        }
+        if !picked.iter().any(|p| std::ptr::eq(*p, t)) {
+            picked.push(t);
+        }
+    }
+    picked.sort_by_key(|t| (kind(t), t.start_unix_us));
+    picked
 }
 
 /// A trace as a waterfall: service, span (indented under its parent), kind, a bar placed on the
@@ -271,6 +297,70 @@ mod tests {
             events: Vec::new(),
             links: Vec::new(),
         }
+    }
+
+    fn trace(n: u64, complete: bool, error: bool) -> TraceReport {
+        TraceReport {
+            trace_id: n.to_string(),
+            order_id: None,
+            root: String::new(),
+            start_unix_us: n,
+            duration_us: 1,
+            error,
+            complete,
+            decisions: Vec::new(),
+            spans: Vec::new(),
+            logs: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_table_shows_a_few_of_each_kind() {
+        let mut traces = Vec::new();
+        for n in 0..6 {
+            traces.push(trace(n, false, true));
+        }
+        for n in 6..12 {
+            traces.push(trace(n, true, false));
+        }
+        traces.push(trace(12, false, false));
+        let report = Report {
+            seed: 0,
+            orders: 13,
+            accepted: 0,
+            failed: 0,
+            fulfilled: 0,
+            head_sampled: 0,
+            kafka: String::new(),
+            sampling: super::super::Sampling {
+                head: String::new(),
+                tail: Vec::new(),
+            },
+            services: Vec::new(),
+            traces,
+        };
+        let rows: Vec<(bool, bool, u64)> = pick_rows(&report, 10)
+            .iter()
+            .map(|t| (t.complete, t.error, t.start_unix_us))
+            .collect();
+        assert_eq!(rows.len(), 10);
+        // Four whole traces, three errors, the one other trace, then two more by start time
+        // (errors 3 and 4), each kind in start order.
+        assert_eq!(
+            rows,
+            [
+                (true, false, 6),
+                (true, false, 7),
+                (true, false, 8),
+                (true, false, 9),
+                (false, true, 0),
+                (false, true, 1),
+                (false, true, 2),
+                (false, true, 3),
+                (false, true, 4),
+                (false, false, 12),
+            ]
+        );
     }
 
     #[test]
