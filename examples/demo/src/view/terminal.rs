@@ -3,6 +3,8 @@
 use std::fmt::Write as _;
 use std::io::IsTerminal as _;
 
+use tracewire_core::semconv::{EXCEPTION_EVENT_NAME, attribute};
+
 use super::{Report, SpanReport, TraceReport};
 
 /// Width of a waterfall's bar column.
@@ -197,7 +199,7 @@ pub(crate) fn waterfall(trace: &TraceReport, style: Style) -> String {
     );
     for span in &trace.spans {
         let _ = writeln!(out, "{}", row(span, total, style));
-        for event in span.events.iter().filter(|e| e.name == "exception") {
+        for event in span.events.iter().filter(|e| e.name == EXCEPTION_EVENT_NAME) {
             let attr = |key: &str| {
                 event
                     .attributes
@@ -205,8 +207,8 @@ pub(crate) fn waterfall(trace: &TraceReport, style: Style) -> String {
                     .find(|(k, _)| k == key)
                     .map_or("", |(_, v)| v.as_str())
             };
-            let kind = attr("exception.type").rsplit("::").next().unwrap_or("");
-            let causes: Vec<&str> = attr("exception.stacktrace")
+            let kind = attr(attribute::EXCEPTION_TYPE).rsplit("::").next().unwrap_or("");
+            let causes: Vec<&str> = attr(attribute::EXCEPTION_STACKTRACE)
                 .split_once("Caused by:")
                 .map(|(_, rest)| {
                     rest.lines()
@@ -214,7 +216,7 @@ pub(crate) fn waterfall(trace: &TraceReport, style: Style) -> String {
                         .collect()
                 })
                 .unwrap_or_default();
-            let mut text = format!("exception {kind}: {}", attr("exception.message"));
+            let mut text = format!("exception {kind}: {}", attr(attribute::EXCEPTION_MESSAGE));
             for cause in causes {
                 let _ = write!(text, "; caused by: {cause}");
             }
@@ -256,9 +258,9 @@ fn row(span: &SpanReport, total: u64, style: Style) -> String {
     let code = span
         .attributes
         .iter()
-        .find(|(k, _)| k == "http.response.status_code")
+        .find(|(k, _)| k == attribute::HTTP_RESPONSE_STATUS_CODE)
         .map(|(_, v)| v.as_str());
-    let has_exception = span.events.iter().any(|e| e.name == "exception");
+    let has_exception = span.events.iter().any(|e| e.name == EXCEPTION_EVENT_NAME);
     let status = match (span.status, code, &span.status_message) {
         ("error", Some(code), _) => style.red(&format!("ERROR {code}")),
         ("error", None, Some(m)) if !has_exception => style.red(&format!("ERROR {m}")),
