@@ -69,7 +69,7 @@
 //! # Guides
 //!
 //! The guides in `docs/guides/` (spans, HTTP, Kafka, sampling, export to Jaeger and Zipkin,
-//! baggage, logs and metrics, production setup, configuration) are compiled and run as doctests
+//! baggage, logs and metrics, production setup, configuration, the demo) are compiled and run as doctests
 //! of this crate (`cargo test -p tracewire --all-features --doc`), so every Rust block in them
 //! builds against the current API.
 //!
@@ -141,6 +141,10 @@ mod guide_production {}
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/guides/configuration.md")]
 mod guide_configuration {}
+
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/guides/demo.md")]
+mod guide_demo {}
 
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]

@@ -7,10 +7,6 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// Paths another part of the project delivers on its own schedule (the demo): a link to them
-/// may point ahead of their arrival, and the demo's guide carries its own code.
-const DELIVERED_ELSEWHERE: &[&str] = &["docs/guides/demo.md", "examples/demo"];
-
 fn markdown_files(dir: &Path, recurse: bool, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
@@ -36,9 +32,6 @@ fn every_guide_is_a_doctest_module() -> std::io::Result<()> {
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or_default();
-        if DELIVERED_ELSEWHERE.contains(&format!("docs/guides/{name}").as_str()) {
-            continue;
-        }
         let include = format!("include_str!(\"../../../docs/guides/{name}\")");
         assert!(
             lib.contains(&include),
@@ -93,32 +86,6 @@ fn relative_links_in_the_docs_resolve() -> std::io::Result<()> {
             let resolved = dir.join(path);
             checked += 1;
             if resolved.exists() {
-                continue;
-            }
-            let from_root = resolved
-                .canonicalize()
-                .ok()
-                .or_else(|| {
-                    // A missing path cannot be canonicalized: normalize `..` by hand.
-                    let mut normal = PathBuf::new();
-                    for c in resolved.components() {
-                        match c {
-                            std::path::Component::ParentDir => {
-                                normal.pop();
-                            }
-                            other => normal.push(other),
-                        }
-                    }
-                    Some(normal)
-                })
-                .and_then(|p| {
-                    let root = root.canonicalize().ok()?;
-                    p.strip_prefix(&root).ok().map(Path::to_path_buf)
-                });
-            if from_root
-                .as_deref()
-                .is_some_and(|p| DELIVERED_ELSEWHERE.iter().any(|d| p == Path::new(d)))
-            {
                 continue;
             }
             broken.push(format!("{}: {target}", file.display()));
