@@ -199,7 +199,11 @@ pub(crate) fn waterfall(trace: &TraceReport, style: Style) -> String {
     );
     for span in &trace.spans {
         let _ = writeln!(out, "{}", row(span, total, style));
-        for event in span.events.iter().filter(|e| e.name == EXCEPTION_EVENT_NAME) {
+        for event in span
+            .events
+            .iter()
+            .filter(|e| e.name == EXCEPTION_EVENT_NAME)
+        {
             let attr = |key: &str| {
                 event
                     .attributes
@@ -207,7 +211,10 @@ pub(crate) fn waterfall(trace: &TraceReport, style: Style) -> String {
                     .find(|(k, _)| k == key)
                     .map_or("", |(_, v)| v.as_str())
             };
-            let kind = attr(attribute::EXCEPTION_TYPE).rsplit("::").next().unwrap_or("");
+            let kind = attr(attribute::EXCEPTION_TYPE)
+                .rsplit("::")
+                .next()
+                .unwrap_or("");
             let causes: Vec<&str> = attr(attribute::EXCEPTION_STACKTRACE)
                 .split_once("Caused by:")
                 .map(|(_, rest)| {
