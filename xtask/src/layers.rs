@@ -35,6 +35,20 @@ const ALLOWED: &[(&str, &[&str])] = &[
     // The test kit is a dev-dependency of the crates above; depending on them would make two
     // copies of their types in their own tests.
     ("tracewire-testing", &["tracewire-core"]),
+    // The facade re-exports everything behind features; it is never a dependency of the others.
+    (
+        "tracewire",
+        &[
+            "tracewire-core",
+            "tracewire-propagation",
+            "tracewire-api",
+            "tracewire-sdk",
+            "tracewire-tower",
+            "tracewire-kafka",
+            "tracewire-correlate",
+            "tracewire-testing",
+        ],
+    ),
 ];
 
 /// Crates that must never reach the SDK or an exporter through normal dependencies.

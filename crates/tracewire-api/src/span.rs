@@ -252,6 +252,12 @@ impl<T: TracerChoice> SpanOptions<T> {
     /// Runs `future` in the span, which starts now: its context is current whenever the
     /// future is polled; the span's status comes from the output; it ends when the future
     /// completes, panics, or is dropped unfinished.
+    ///
+    /// The span's parent (and the baggage the future sees) is the context current *when this
+    /// is called*, as with `tracing`'s `Instrument`. So
+    /// `with_baggage_future(entries, in_span_future(..))` runs the work without `entries`:
+    /// build the span inside the baggage scope instead (set the baggage on a context and pass
+    /// it with [`SpanOptions::with_parent_context`], or nest the calls the other way round).
     pub fn in_span_future<F>(self, future: F) -> InSpan<F>
     where
         F: Future,
