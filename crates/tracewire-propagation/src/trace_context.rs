@@ -90,6 +90,43 @@ impl TraceContextPropagator {
     pub fn inject_into_headers(&self, cx: &Context, headers: &mut HeaderMap) {
         inject(cx, headers);
     }
+
+    /// The header values [`inject_context`](TextMapPropagator::inject_context) writes for a
+    /// context made of `cx` with a span whose context is `sc`, without a carrier or that
+    /// context: `traceparent` as its 55 bytes, and `tracestate` when there is a member to send.
+    /// `None` when `sc` is not valid (nothing is injected).
+    ///
+    /// For callers that hold the span itself rather than a context with it, and write into a
+    /// carrier that takes bytes (Kafka message headers): nothing is allocated unless there is a
+    /// `tracestate` to send. `cx` only matters for a `tracestate` kept aside at extraction
+    /// (members opentelemetry's `TraceState` cannot hold), so pass the new span's parent context.
+    ///
+    /// ```
+    /// use opentelemetry::Context;
+    /// use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
+    /// use tracewire_propagation::TraceContextPropagator;
+    ///
+    /// let sc = SpanContext::new(
+    ///     TraceId::from_bytes([0x4b; 16]), SpanId::from_bytes([0x0f; 8]),
+    ///     TraceFlags::SAMPLED, false, TraceState::NONE,
+    /// );
+    /// let (traceparent, tracestate) = TraceContextPropagator::new()
+    ///     .header_values(&Context::new(), &sc)
+    ///     .expect("valid");
+    /// assert_eq!(&traceparent[..], b"00-4b4b4b4b4b4b4b4b4b4b4b4b4b4b4b4b-0f0f0f0f0f0f0f0f-01");
+    /// assert_eq!(tracestate, None);
+    /// ```
+    pub fn header_values(
+        &self,
+        cx: &Context,
+        sc: &SpanContext,
+    ) -> Option<([u8; crate::traceparent::LEN], Option<String>)> {
+        if !sc.is_valid() {
+            return None;
+        }
+        let tp = TraceParent::new(sc.trace_id(), sc.span_id(), sc.trace_flags());
+        Some((tp.to_bytes(), tracestate::inject_header(cx, sc)))
+    }
 }
 
 /// The span context extracted from `src`, or `None` (reported once) when there is no valid one.
@@ -362,6 +399,80 @@ mod tests {
         let cx = TraceContextPropagator::new()
             .extract_with_context(&Context::new(), &opentelemetry_http::HeaderExtractor(&m));
         assert_eq!(cx.span().span_context().trace_state().header(), "a=1,b=2");
+    }
+
+    #[test]
+    fn header_values_are_what_injection_writes() {
+        use crate::MapInjector;
+        let tp = TP.to_owned();
+        let sc = |state: &str| {
+            SpanContext::new(
+                TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").expect("hex"),
+                SpanId::from_hex("00f067aa0ba902b7").expect("hex"),
+                TraceFlags::new(3),
+                false,
+                state.parse::<TraceState>().expect("state"),
+            )
+        };
+        let p = TraceContextPropagator::new();
+        // Parents: none; one whose tracestate kept a member TraceState rejects (same trace).
+        let kept = p.extract_with_context(
+            &Context::new(),
+            &HeaderExtractor(&headers(&[
+                ("traceparent", &tp),
+                ("tracestate", "a=1,t@x@y=2"),
+            ])),
+        );
+        let parents = [Context::new(), kept.clone()];
+        let states = ["", "b=1", "a=1"];
+        for parent in &parents {
+            for state in states {
+                // The kept-aside parent's own span context, as a child of it carries it.
+                let parent_span = parent.span();
+                let psc = parent_span.span_context();
+                let sc = if state == "a=1" && psc.is_valid() {
+                    SpanContext::new(
+                        psc.trace_id(),
+                        SpanId::from_hex("00f067aa0ba902b8").expect("hex"),
+                        psc.trace_flags(),
+                        false,
+                        psc.trace_state().clone(),
+                    )
+                } else {
+                    sc(state)
+                };
+                let mut map = HashMap::new();
+                p.inject_context(
+                    &parent.with_remote_span_context(sc.clone()),
+                    &mut MapInjector(&mut map),
+                );
+                let (traceparent, tracestate) = p.header_values(parent, &sc).expect("valid");
+                assert_eq!(
+                    map.get("traceparent").map(String::as_bytes),
+                    Some(&traceparent[..])
+                );
+                assert_eq!(map.get("tracestate"), tracestate.as_ref(), "{state}");
+            }
+        }
+        assert_eq!(
+            kept_header(&p, &kept).as_deref(),
+            Some("a=1,t@x@y=2"),
+            "the kept-aside member is sent"
+        );
+        assert_eq!(p.header_values(&Context::new(), &SpanContext::NONE), None);
+    }
+
+    fn kept_header(p: &TraceContextPropagator, parent: &Context) -> Option<String> {
+        let parent_span = parent.span();
+        let psc = parent_span.span_context();
+        let child = SpanContext::new(
+            psc.trace_id(),
+            SpanId::from_hex("00f067aa0ba902b8").expect("hex"),
+            psc.trace_flags(),
+            false,
+            psc.trace_state().clone(),
+        );
+        p.header_values(parent, &child).and_then(|(_, ts)| ts)
     }
 
     #[test]
