@@ -1,53 +1,71 @@
 //! Producer overhead, side by side in one run.
 //!
 //! - `in-process`: the per-message instrumentation (send span with its attributes, context
-//!   injected into the headers, delivery attributes, span end) against a raw SDK span start/end,
-//!   no broker. Target: at most 2.5x.
+//!   injected into the headers, delivery attributes, span end, send metrics) against a raw SDK
+//!   span start/end, no broker. Target: at most 2.5x. Reference cases show the floor the
+//!   conventions set (an SDK span with the same attributes and a `traceparent` written on the
+//!   stack) and what the wrapper costs with nothing to do (no-op tracer, no metrics, no
+//!   injection), with the global tracer and propagator, and with an SDK meter provider.
 //! - `broker`: throughput against a local tansu broker (started here, memory storage) with many
 //!   sends in flight, 200-byte messages: a plain `FutureProducer` (baseline), the same adding one
-//!   `traceparent` header by hand, and tracewire's `TracedProducer`. Targets: traced throughput
-//!   at least 0.95x the plain producer's (the target) and at least 0.9x the by-hand
-//!   header producer's (DESIGN.md's). The broker group is skipped, saying so, when tansu is not
+//!   `traceparent` header by hand, and tracewire's `TracedProducer`. Every case sends the same
+//!   way and awaits every delivery future on the sending thread, so the span ends and metric
+//!   points of the traced case are counted where they happen. Targets: traced throughput at least
+//!   0.95x the plain producer's (the target) and at least 0.9x the by-hand header
+//!   producer's (DESIGN.md's). The broker group is skipped, saying so, when tansu is not
 //!   installed (`cargo xtask bench` installs it).
 //!
 //! Times are medians per message; throughput ratios are the inverse of the time ratios.
+//!
+//! Wall-clock ratios move with the load of a shared machine; instruction counts do not.
+//! `PRODUCER_PROFILE=<case>:<n> valgrind --tool=callgrind <bench binary>` runs one case `n` times
+//! and nothing else; the instructions per message are the difference between two runs with
+//! different `n`, divided by the difference of `n` (in-process cases: `raw`, `hand`, `floor`,
+//! `traced`, `noop`, `global`, `metered`; broker cases, with `--separate-threads=yes` to see the
+//! sending thread apart from librdkafka's: `broker-plain`, `broker-hand`, `broker-traced`,
+//! `broker-noinject`, `broker-noop`).
 
+use std::future::Future;
 use std::hint::black_box;
+use std::sync::{Arc, OnceLock};
 
-use opentelemetry::Context;
+use opentelemetry::global::BoxedSpan;
+use opentelemetry::metrics::MeterProvider as _;
+use opentelemetry::trace::noop::NoopTracer;
 use opentelemetry::trace::{
-    Span as _, SpanContext, TraceContextExt as _, Tracer, TracerProvider as _,
+    Span as _, SpanBuilder, SpanContext, SpanKind, TraceContextExt as _, Tracer,
+    TracerProvider as _,
 };
+use opentelemetry::{Context, KeyValue, StringValue};
+use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
-use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::message::{Header, Headers as _, OwnedHeaders};
 use rdkafka::producer::future_producer::Delivery;
-use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::util::DefaultRuntime;
 use rdkafka::{ClientConfig, Timestamp};
-use tracewire_kafka::TracedProducer;
-use tracewire_propagation::TraceContextPropagator;
+use tracewire_core::semconv::attribute;
+use tracewire_kafka::{SendScope, TracedProducer};
+use tracewire_propagation::{Propagators, TraceContextPropagator};
 use tracewire_testing::CountingProcessor;
-use tracewire_testing::bench::{Bench, CountingAlloc, Target};
+use tracewire_testing::bench::{Bench, CountingAlloc, Target, count_allocations};
 use tracewire_testing::broker::TansuBroker;
 
 #[global_allocator]
 static ALLOC: CountingAlloc = CountingAlloc;
 
 const TOPIC: &str = "bench";
+const KEY: &str = "order-42";
 const PAYLOAD: [u8; 200] = [b'x'; 200];
 
-fn traced(
-    producer: FutureProducer,
-    config: &ClientConfig,
-    tracer: SdkTracer,
-) -> TracedProducer<rdkafka::client::DefaultClientContext, rdkafka::util::DefaultRuntime, SdkTracer>
-{
-    TracedProducer::builder(producer)
-        .with_client_config(config)
-        .with_tracer(tracer)
-        .with_propagator(TraceContextPropagator::new())
-        .build()
+type Traced<T = SdkTracer> = TracedProducer<DefaultClientContext, DefaultRuntime, T>;
+
+fn record() -> FutureRecord<'static, str, [u8]> {
+    FutureRecord::to(TOPIC).key(KEY).payload(&PAYLOAD[..])
 }
 
+/// A `traceparent` value the way an application writes one without a propagator.
 fn traceparent(sc: &SpanContext) -> String {
     format!(
         "00-{}-{}-{:02x}",
@@ -57,66 +75,205 @@ fn traceparent(sc: &SpanContext) -> String {
     )
 }
 
-fn in_process(bench: &mut Bench, provider: &SdkTracerProvider) {
-    let tracer = provider.tracer("bench");
-    // A producer that never connects: only the instrumentation runs.
+/// A `traceparent` value on the stack, with tracewire-core's hex encoding.
+fn traceparent_bytes(sc: &SpanContext) -> [u8; 55] {
+    let mut tp = [0u8; 55];
+    tp[..3].copy_from_slice(b"00-");
+    tracewire_core::hex::encode_into(&sc.trace_id().to_bytes(), &mut tp[3..35]);
+    tp[35] = b'-';
+    tracewire_core::hex::encode_into(&sc.span_id().to_bytes(), &mut tp[36..52]);
+    tp[52] = b'-';
+    tracewire_core::hex::encode_into(&[sc.trace_flags().to_u8()], &mut tp[53..55]);
+    tp
+}
+
+/// The start attributes the conventions ask for, built as cheaply as an application could:
+/// static strings, one shared host string, a pre-sized list; the key is copied, as it must be.
+fn floor_attrs() -> Vec<KeyValue> {
+    static HOST: OnceLock<Arc<str>> = OnceLock::new();
+    let host = HOST.get_or_init(|| Arc::from("127.0.0.1"));
+    let mut v = Vec::with_capacity(10);
+    v.push(KeyValue::new(attribute::MESSAGING_SYSTEM, "kafka"));
+    v.push(KeyValue::new(attribute::MESSAGING_OPERATION_TYPE, "send"));
+    v.push(KeyValue::new(attribute::MESSAGING_OPERATION_NAME, "send"));
+    v.push(KeyValue::new(attribute::MESSAGING_DESTINATION_NAME, TOPIC));
+    v.push(KeyValue::new(
+        attribute::SERVER_ADDRESS,
+        StringValue::from(Arc::clone(host)),
+    ));
+    v.push(KeyValue::new(attribute::SERVER_PORT, 1_i64));
+    v.push(KeyValue::new(attribute::MESSAGING_CLIENT_ID, "bench"));
+    v.push(KeyValue::new(
+        attribute::MESSAGING_KAFKA_MESSAGE_KEY,
+        String::from(KEY),
+    ));
+    v
+}
+
+fn client_config(bootstrap: &str) -> ClientConfig {
     let mut config = ClientConfig::new();
     config
-        .set("bootstrap.servers", "127.0.0.1:1")
+        .set("bootstrap.servers", bootstrap)
         .set("client.id", "bench");
-    let producer: FutureProducer = config.create().expect("producer");
-    let traced = traced(producer, &config, tracer.clone());
-    let delivery = Delivery {
-        partition: 0,
-        offset: 42,
-        timestamp: Timestamp::NotAvailable,
-    };
-    let parent = Context::current_with_span(tracer.start("request"));
-    let _guard = parent.clone().attach();
+    config
+}
 
+fn traced(config: &ClientConfig, tracer: SdkTracer) -> Traced {
+    TracedProducer::builder(config.create::<FutureProducer>().expect("producer"))
+        .with_client_config(config)
+        .with_tracer(tracer)
+        .with_propagator(TraceContextPropagator::new())
+        .build()
+}
+
+fn noop(config: &ClientConfig) -> Traced<NoopTracer> {
+    TracedProducer::builder(config.create::<FutureProducer>().expect("producer"))
+        .with_client_config(config)
+        .with_tracer(NoopTracer::new())
+        .with_injection(false)
+        .without_metrics()
+        .build()
+}
+
+/// The in-process cases: everything a send costs on the sending thread but the send.
+struct InProcess {
+    tracer: SdkTracer,
+    traced: Traced,
+    noop: Traced<NoopTracer>,
+    global: TracedProducer,
+    metered: Traced,
+    delivery: Delivery,
+}
+
+impl InProcess {
+    fn new(provider: &SdkTracerProvider) -> Self {
+        // Producers that never connect: only the instrumentation runs.
+        let config = client_config("127.0.0.1:1");
+        let tracer = provider.tracer("bench");
+        // The global setup a service gets from tracewire-sdk: the SDK provider, and the
+        // `tracecontext,baggage` composite of `OTEL_PROPAGATORS`' default.
+        opentelemetry::global::set_tracer_provider(provider.clone());
+        Propagators::default().install();
+        // An SDK meter provider whose reader exports (to memory) once a minute, on its own
+        // thread: the cost of recording, not of exporting.
+        let meters = SdkMeterProvider::builder()
+            .with_reader(PeriodicReader::builder(InMemoryMetricExporter::default()).build())
+            .build();
+        let metered = TracedProducer::builder(config.create::<FutureProducer>().expect("producer"))
+            .with_client_config(&config)
+            .with_tracer(tracer.clone())
+            .with_propagator(TraceContextPropagator::new())
+            .with_meter(meters.meter("bench"))
+            .build();
+        Self {
+            traced: traced(&config, tracer.clone()),
+            noop: noop(&config),
+            global: TracedProducer::from_config(&config).expect("producer"),
+            metered,
+            tracer,
+            delivery: Delivery {
+                partition: 0,
+                offset: 42,
+                timestamp: Timestamp::NotAvailable,
+            },
+        }
+    }
+
+    fn raw(&self) {
+        let mut span = self.tracer.start("send bench");
+        span.end();
+    }
+
+    fn hand(&self) -> usize {
+        let mut span = self.tracer.start("send bench");
+        let value = traceparent(span.span_context());
+        let headers = OwnedHeaders::new_with_capacity(1).insert(Header {
+            key: "traceparent",
+            value: Some(value.as_str()),
+        });
+        span.end();
+        black_box(headers).count()
+    }
+
+    fn floor(&self) -> usize {
+        let mut span = self.tracer.build(
+            SpanBuilder::from_name("send bench")
+                .with_kind(SpanKind::Producer)
+                .with_attributes(floor_attrs()),
+        );
+        let tp = traceparent_bytes(span.span_context());
+        let headers = OwnedHeaders::new_with_capacity(1).insert(Header {
+            key: "traceparent",
+            value: Some(&tp[..]),
+        });
+        span.set_attribute(KeyValue::new(
+            attribute::MESSAGING_DESTINATION_PARTITION_ID,
+            "0",
+        ));
+        span.set_attribute(KeyValue::new(attribute::MESSAGING_KAFKA_OFFSET, 42));
+        span.end();
+        black_box(headers).count()
+    }
+
+    fn send<T>(&self, producer: &Traced<T>) -> usize
+    where
+        T: Tracer,
+        T::Span: Send + Sync + 'static,
+    {
+        let (record, scope): (_, SendScope<T::Span>) = producer.start_send(record());
+        scope.delivered(&self.delivery);
+        black_box(record.headers).map_or(0, |h| h.count())
+    }
+
+    fn traced(&self) -> usize {
+        self.send(&self.traced)
+    }
+
+    fn noop(&self) -> usize {
+        self.send(&self.noop)
+    }
+
+    fn global(&self) -> usize {
+        let (record, scope): (_, SendScope<BoxedSpan>) = self.global.start_send(record());
+        scope.delivered(&self.delivery);
+        black_box(record.headers).map_or(0, |h| h.count())
+    }
+
+    fn metered(&self) -> usize {
+        self.send(&self.metered)
+    }
+}
+
+const RAW: &str = "raw SDK span start/end";
+const HAND: &str = "raw SDK span + traceparent header by hand";
+const FLOOR: &str = "floor: SDK span with the same attributes + header on the stack";
+const TRACED: &str = "tracewire send span + injection + delivery";
+
+fn in_process(bench: &mut Bench, cases: &InProcess) {
     bench.group(
         "in-process: instrumentation per message vs a raw SDK span",
         |g| {
-            g.case("raw SDK span start/end", || {
-                let mut span = tracer.start("send bench");
-                span.end();
+            g.case(RAW, || cases.raw());
+            g.case(HAND, || cases.hand());
+            g.case(FLOOR, || cases.floor());
+            g.case(TRACED, || cases.traced());
+            g.target(TRACED, Target::ratio(2.5));
+            g.case("tracewire, no-op tracer, no metrics, no injection", || {
+                cases.noop()
             });
-            g.case("raw SDK span + traceparent header by hand", || {
-                let mut span = tracer.start("send bench");
-                let value = traceparent(span.span_context());
-                let headers = OwnedHeaders::new_with_capacity(1).insert(Header {
-                    key: "traceparent",
-                    value: Some(value.as_str()),
-                });
-                span.end();
-                headers
-            });
-            g.case("tracewire send span + injection + delivery", || {
-                let record = FutureRecord::<str, [u8]>::to(TOPIC)
-                    .key("order-42")
-                    .payload(&PAYLOAD[..]);
-                let (record, scope) = traced.start_send(record);
-                scope.delivered(&delivery);
-                record.headers
-            });
-            g.target(
-                "tracewire send span + injection + delivery",
-                Target::ratio(2.5),
-            );
+            g.case("tracewire, global tracer and propagator", || cases.global());
+            g.case("tracewire, SDK meter provider", || cases.metered());
             g.case_iter("tracewire, 2000 sends in flight", |n| {
                 let mut left = n;
                 let mut scopes = Vec::with_capacity(2000);
                 while left > 0 {
                     let chunk = left.min(2000);
                     for _ in 0..chunk {
-                        let record = FutureRecord::<str, [u8]>::to(TOPIC)
-                            .key("order-42")
-                            .payload(&PAYLOAD[..]);
-                        let (record, scope) = traced.start_send(record);
+                        let (record, scope) = cases.traced.start_send(record());
                         scopes.push((record.headers, scope));
                     }
                     for (_headers, scope) in scopes.drain(..) {
-                        scope.delivered(&delivery);
+                        scope.delivered(&cases.delivery);
                     }
                     left -= chunk;
                 }
@@ -125,156 +282,203 @@ fn in_process(bench: &mut Bench, provider: &SdkTracerProvider) {
     );
 }
 
-/// Sends `n` records with all of them in flight at once, then waits for every report.
-fn send_all<F>(rt: &tokio::runtime::Runtime, n: u64, mut send_one: F)
-where
-    F: FnMut() -> Option<DeliveryFuture>,
-{
-    rt.block_on(async {
-        let mut pending = Vec::with_capacity(n as usize);
-        for _ in 0..n {
-            if let Some(f) = send_one() {
-                pending.push(f);
+/// The broker cases: one producer each, against one tansu broker.
+struct Broker {
+    _broker: TansuBroker,
+    rt: tokio::runtime::Runtime,
+    plain: FutureProducer,
+    by_hand: FutureProducer,
+    traced: Traced,
+    no_inject: Traced,
+    noop: Traced<NoopTracer>,
+}
+
+/// A fixed `traceparent` value for the by-hand producer.
+const HEADER_VALUE: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+impl Broker {
+    fn start(provider: &SdkTracerProvider) -> Option<Self> {
+        let broker = match TansuBroker::start() {
+            Ok(b) => b,
+            Err(e) => {
+                println!("\nproducer / broker: SKIPPED: {e}");
+                return None;
             }
-        }
-        for f in pending {
-            let _ = black_box(f.await);
-        }
+        };
+        broker.create_topic(TOPIC, 1).expect("topic");
+        let mut config = client_config(&broker.bootstrap_servers());
+        config
+            .set("linger.ms", "5")
+            .set("queue.buffering.max.messages", "2000000")
+            .set("queue.buffering.max.kbytes", "2097151")
+            .set("message.timeout.ms", "60000");
+        let no_inject =
+            TracedProducer::builder(config.create::<FutureProducer>().expect("producer"))
+                .with_client_config(&config)
+                .with_tracer(provider.tracer("bench"))
+                .with_injection(false)
+                .build();
+        Some(Self {
+            rt: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime"),
+            plain: config.create().expect("producer"),
+            by_hand: config.create().expect("producer"),
+            traced: traced(&config, provider.tracer("bench")),
+            no_inject,
+            noop: noop(&config),
+            _broker: broker,
+        })
+    }
+
+    /// Sends `n` records with all of them in flight at once, then awaits every delivery.
+    fn send_all<F, Fut>(&self, n: u64, mut send_one: F)
+    where
+        F: FnMut() -> Option<Fut>,
+        Fut: Future,
+    {
+        self.rt.block_on(async {
+            let mut pending = Vec::with_capacity(n as usize);
+            for _ in 0..n {
+                if let Some(f) = send_one() {
+                    pending.push(f);
+                }
+            }
+            for f in pending {
+                let _ = black_box(f.await);
+            }
+        });
+    }
+
+    fn plain(&self, n: u64) {
+        self.send_all(n, || self.plain.send_result(record()).ok());
+    }
+
+    fn by_hand(&self, n: u64) {
+        self.send_all(n, || {
+            let headers = OwnedHeaders::new_with_capacity(1).insert(Header {
+                key: "traceparent",
+                value: Some(HEADER_VALUE),
+            });
+            self.by_hand.send_result(record().headers(headers)).ok()
+        });
+    }
+
+    fn traced(&self, n: u64) {
+        self.send_all(n, || self.traced.send_result(record()).ok());
+    }
+
+    fn no_inject(&self, n: u64) {
+        self.send_all(n, || self.no_inject.send_result(record()).ok());
+    }
+
+    fn noop(&self, n: u64) {
+        self.send_all(n, || self.noop.send_result(record()).ok());
+    }
+}
+
+const PLAIN: &str = "plain FutureProducer";
+const BY_HAND: &str = "traceparent header by hand";
+const TRACED_BROKER: &str = "tracewire TracedProducer";
+
+fn broker(bench: &mut Bench, cases: &Broker) {
+    let name = "broker: 200-byte messages, many in flight (time per message)";
+    bench.group(name, |g| {
+        g.case_iter(PLAIN, |n| cases.plain(n));
+        g.case_iter(BY_HAND, |n| cases.by_hand(n));
+        g.case_iter(TRACED_BROKER, |n| cases.traced(n));
+        g.case_iter("TracedProducer, injection off", |n| cases.no_inject(n));
+        g.case_iter("noop tracer, no metrics, no injection", |n| cases.noop(n));
+        // Throughput >= 0.95x the plain producer's is time <= 1/0.95 of it.
+        g.target(TRACED_BROKER, Target::ratio(1.0 / 0.95));
     });
 }
 
-fn broker(bench: &mut Bench, provider: &SdkTracerProvider) {
-    let broker = match TansuBroker::start() {
-        Ok(b) => b,
-        Err(e) => {
-            println!("\nproducer / broker: SKIPPED: {e}");
-            return;
+/// `PRODUCER_PROFILE=<case>:<n>`: one case `n` times and nothing else, for an instruction
+/// counter (see the module docs).
+fn profile(spec: &str, provider: &SdkTracerProvider) {
+    let (name, n) = spec.split_once(':').unwrap_or((spec, "10000"));
+    let n: u64 = n.parse().unwrap_or(10_000);
+    if let Some(case) = name.strip_prefix("broker-") {
+        let Some(cases) = Broker::start(provider) else {
+            std::process::exit(2);
+        };
+        let run = match case {
+            "plain" => Broker::plain,
+            "hand" => Broker::by_hand,
+            "traced" => Broker::traced,
+            "noinject" => Broker::no_inject,
+            "noop" => Broker::noop,
+            other => {
+                eprintln!("PRODUCER_PROFILE: unknown broker case {other:?}");
+                std::process::exit(2);
+            }
+        };
+        // The first sends connect and fetch metadata: not part of the count.
+        run(&cases, 100);
+        run(&cases, n);
+        println!("profiled {name} x{n}");
+        return;
+    }
+    let cases = InProcess::new(provider);
+    let run: fn(&InProcess) -> usize = match name {
+        "raw" => |c| {
+            c.raw();
+            0
+        },
+        "hand" => InProcess::hand,
+        "floor" => InProcess::floor,
+        "traced" => InProcess::traced,
+        "noop" => InProcess::noop,
+        "global" => InProcess::global,
+        "metered" => InProcess::metered,
+        other => {
+            eprintln!("PRODUCER_PROFILE: unknown case {other:?}");
+            std::process::exit(2);
         }
     };
-    broker.create_topic(TOPIC, 1).expect("topic");
-    let mut config = ClientConfig::new();
-    config
-        .set("bootstrap.servers", broker.bootstrap_servers())
-        .set("client.id", "bench")
-        .set("linger.ms", "5")
-        .set("queue.buffering.max.messages", "2000000")
-        .set("queue.buffering.max.kbytes", "2097151")
-        .set("message.timeout.ms", "60000");
-    let plain: FutureProducer = config.create().expect("producer");
-    let by_hand: FutureProducer = config.create().expect("producer");
-    let traced = traced(
-        config.create().expect("producer"),
-        &config,
-        provider.tracer("bench"),
-    );
-    let no_inject = TracedProducer::builder(config.create::<FutureProducer>().expect("producer"))
-        .with_client_config(&config)
-        .with_tracer(provider.tracer("bench"))
-        .with_injection(false)
-        .build();
-    let noop = TracedProducer::builder(config.create::<FutureProducer>().expect("producer"))
-        .with_client_config(&config)
-        .with_tracer(opentelemetry::trace::noop::NoopTracer::new())
-        .with_injection(false)
-        .without_metrics()
-        .build();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let header_value = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-    let tracer = provider.tracer("bench");
-    let parent = Context::current_with_span(tracer.start("request"));
-    let _guard = parent.clone().attach();
-
-    let name = "broker: 200-byte messages, many in flight (time per message)";
-    bench.group(name, |g| {
-        g.case_iter("plain FutureProducer", |n| {
-            send_all(&rt, n, || {
-                let record = FutureRecord::<str, [u8]>::to(TOPIC)
-                    .key("order-42")
-                    .payload(&PAYLOAD[..]);
-                plain.send_result(record).ok()
-            });
-        });
-        g.case_iter("traceparent header by hand", |n| {
-            send_all(&rt, n, || {
-                let headers = OwnedHeaders::new_with_capacity(1).insert(Header {
-                    key: "traceparent",
-                    value: Some(header_value),
-                });
-                let record = FutureRecord::<str, [u8]>::to(TOPIC)
-                    .key("order-42")
-                    .payload(&PAYLOAD[..])
-                    .headers(headers);
-                by_hand.send_result(record).ok()
-            });
-        });
-        g.case_iter("tracewire TracedProducer", |n| {
-            rt.block_on(async {
-                let mut pending = Vec::with_capacity(n as usize);
-                for _ in 0..n {
-                    let record = FutureRecord::<str, [u8]>::to(TOPIC)
-                        .key("order-42")
-                        .payload(&PAYLOAD[..]);
-                    if let Ok(f) = traced.send_result(record) {
-                        pending.push(f);
-                    }
-                }
-                for f in pending {
-                    let _ = black_box(f.await);
-                }
-            });
-        });
-        g.case_iter("TracedProducer, injection off", |n| {
-            rt.block_on(async {
-                let mut pending = Vec::with_capacity(n as usize);
-                for _ in 0..n {
-                    let record = FutureRecord::<str, [u8]>::to(TOPIC)
-                        .key("order-42")
-                        .payload(&PAYLOAD[..]);
-                    if let Ok(f) = no_inject.send_result(record) {
-                        pending.push(f);
-                    }
-                }
-                for f in pending {
-                    let _ = black_box(f.await);
-                }
-            });
-        });
-        g.case_iter("noop tracer, no metrics, no injection", |n| {
-            rt.block_on(async {
-                let mut pending = Vec::with_capacity(n as usize);
-                for _ in 0..n {
-                    let record = FutureRecord::<str, [u8]>::to(TOPIC)
-                        .key("order-42")
-                        .payload(&PAYLOAD[..]);
-                    if let Ok(f) = noop.send_result(record) {
-                        pending.push(f);
-                    }
-                }
-                for f in pending {
-                    let _ = black_box(f.await);
-                }
-            });
-        });
-        // Throughput >= 0.95x the plain producer's is time <= 1/0.95 of it.
-        g.target("tracewire TracedProducer", Target::ratio(1.0 / 0.95));
+    for _ in 0..100 {
+        run(&cases);
+    }
+    let (_, allocs) = count_allocations(|| {
+        for _ in 0..1000 {
+            run(&cases);
+        }
     });
-    drop(broker);
+    let mut sum = 0;
+    for _ in 0..n {
+        sum += run(&cases);
+    }
+    println!(
+        "profiled {name} x{n}: {sum} headers, {:.2} allocations per message",
+        allocs as f64 / 1000.0
+    );
 }
 
 fn main() {
     // Recording, sampled spans, dropped at their end by a processor that only counts them: the
     // cost of the spans themselves, as with an exporter that keeps up. tracewire's W3C
-    // propagator injects (as a service using tracewire installs it).
-    let (provider, _counting) = CountingProcessor::provider();
+    // propagator injects (as a service using tracewire installs it). Every send is a child of
+    // an ambient request span.
+    let (provider, counting) = CountingProcessor::provider();
+    let parent = Context::current_with_span(provider.tracer("bench").start("request"));
+    let _guard = parent.attach();
+    if let Ok(spec) = std::env::var("PRODUCER_PROFILE") {
+        profile(&spec, &provider);
+        return;
+    }
     let mut bench = Bench::new("producer");
-    in_process(&mut bench, &provider);
+    let cases = InProcess::new(&provider);
+    in_process(&mut bench, &cases);
+    assert!(counting.ended() > 0, "the traced cases made spans");
+
     let mut broker_bench = Bench::new("producer")
         .with_samples(11)
         .with_sample_time_ms(100);
-    broker(&mut broker_bench, &provider);
+    if let Some(cases) = Broker::start(&provider) {
+        broker(&mut broker_bench, &cases);
+    }
     let report = broker_bench.finish();
     if let Some(group) = report.groups.first() {
         let median = |name: &str| {
@@ -284,11 +488,9 @@ fn main() {
                 .find(|c| c.name == name)
                 .map(|c| c.median_ns)
         };
-        if let (Some(plain), Some(hand), Some(traced)) = (
-            median("plain FutureProducer"),
-            median("traceparent header by hand"),
-            median("tracewire TracedProducer"),
-        ) {
+        if let (Some(plain), Some(hand), Some(traced)) =
+            (median(PLAIN), median(BY_HAND), median(TRACED_BROKER))
+        {
             let vs_plain = plain / traced;
             let vs_hand = hand / traced;
             println!("throughput: by-hand header / plain = {:.3}x", plain / hand);

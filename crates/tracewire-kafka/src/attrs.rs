@@ -1,14 +1,12 @@
 //! Attribute values shared by every span and metric of one client: client id, broker address,
 //! consumer group; and the conversions of keys and errors into attribute values.
 
-use std::sync::Arc;
-
 use opentelemetry::{KeyValue, StringValue};
 use rdkafka::ClientConfig;
 use rdkafka::error::KafkaError;
 use tracewire_core::semconv::{MESSAGING_SYSTEM_KAFKA, OTHER, attribute};
 
-use crate::ffi;
+use crate::{ffi, names};
 
 /// librdkafka's port when `bootstrap.servers` names none.
 const DEFAULT_PORT: u16 = 9092;
@@ -22,30 +20,34 @@ pub(crate) struct ClientInfo {
     pub(crate) group: Option<StringValue>,
 }
 
-fn shared(s: &str) -> StringValue {
-    StringValue::from(Arc::<str>::from(s))
-}
-
 impl ClientInfo {
     /// Reads `client.id`, `bootstrap.servers` (the first broker) and `group.id`.
     pub(crate) fn from_config(config: &ClientConfig) -> Self {
         let mut info = Self::default();
         if let Some(id) = config.get("client.id").filter(|s| !s.is_empty()) {
-            info.client_id = Some(shared(id));
+            info.client_id = Some(names::intern(id));
         }
         if let Some((host, port)) = config.get("bootstrap.servers").and_then(first_broker) {
-            info.server_address = Some(shared(host));
+            info.server_address = Some(names::intern(host));
             info.server_port = Some(i64::from(port));
         }
         if let Some(group) = config.get("group.id").filter(|s| !s.is_empty()) {
-            info.group = Some(shared(group));
+            info.group = Some(names::intern(group));
         }
         info
     }
 
+    /// How many attributes [`push`](Self::push) adds.
+    pub(crate) fn count(&self, with_client_id: bool) -> usize {
+        usize::from(self.server_address.is_some())
+            + usize::from(self.server_port.is_some())
+            + usize::from(with_client_id && self.client_id.is_some())
+            + usize::from(self.group.is_some())
+    }
+
     /// `server.address` and `server.port`, then `messaging.client.id` (spans only) and
     /// `messaging.consumer.group.name`.
-    pub(crate) fn push(&self, attrs: &mut impl Push, with_client_id: bool) {
+    pub(crate) fn push(&self, attrs: &mut (impl Push + ?Sized), with_client_id: bool) {
         if let Some(a) = &self.server_address {
             attrs.push(KeyValue::new(attribute::SERVER_ADDRESS, a.clone()));
         }

@@ -55,13 +55,16 @@
 //! place; otherwise they are rebuilt with every other header kept byte for byte and in order,
 //! null values and non-UTF-8 names included.
 
+use std::any::Any;
 use std::sync::Arc;
 
 use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
+use opentelemetry::trace::{SpanContext, TraceContextExt as _};
 use opentelemetry::{Context, global};
 use rdkafka::Message;
 use rdkafka::message::{BorrowedHeaders, Header, OwnedHeaders};
 use tracewire_core::semconv::header;
+use tracewire_propagation::TraceContextPropagator;
 
 use crate::ffi;
 
@@ -258,6 +261,9 @@ pub(crate) enum Propagation {
     Global,
     /// One given to the builder.
     Custom(Arc<dyn TextMapPropagator + Send + Sync>),
+    /// tracewire-propagation's W3C propagator given to the builder: injected straight into the
+    /// headers, without a context holding the span or a `String` per value (ADR 0034).
+    TraceContext(TraceContextPropagator),
 }
 
 impl std::fmt::Debug for Propagation {
@@ -265,16 +271,65 @@ impl std::fmt::Debug for Propagation {
         match self {
             Self::Global => f.write_str("Global"),
             Self::Custom(_) => f.write_str("Custom"),
+            Self::TraceContext(_) => f.write_str("TraceContext"),
         }
     }
 }
 
 impl Propagation {
+    /// The propagation for a propagator given to a builder.
+    pub(crate) fn of<P>(propagator: P) -> Self
+    where
+        P: TextMapPropagator + Send + Sync + 'static,
+    {
+        match (&propagator as &dyn Any).downcast_ref::<TraceContextPropagator>() {
+            Some(w3c) => Self::TraceContext(*w3c),
+            None => Self::Custom(Arc::new(propagator)),
+        }
+    }
+
     /// Runs `f` with the propagator.
     pub(crate) fn with<R>(&self, mut f: impl FnMut(&dyn TextMapPropagator) -> R) -> R {
         match self {
             Self::Global => global::get_text_map_propagator(f),
             Self::Custom(p) => f(p.as_ref()),
+            Self::TraceContext(p) => f(p),
         }
+    }
+
+    /// Injects the context of a new span, `sc`, whose parent context is `parent`, into
+    /// `headers` like [`inject_context`] does with a context holding the span; returns the
+    /// headers to put on the record (`None` only when there were none and nothing was written).
+    pub(crate) fn inject_span(
+        &self,
+        parent: &Context,
+        sc: &SpanContext,
+        headers: Option<OwnedHeaders>,
+    ) -> Option<OwnedHeaders> {
+        let Self::TraceContext(w3c) = self else {
+            let cx = parent.with_remote_span_context(sc.clone());
+            let mut headers = headers;
+            return Some(self.with(|p| inject_context(&cx, p, headers.take())));
+        };
+        let headers = headers.map(|h| without_trace_headers(h, w3c));
+        let Some((traceparent, tracestate)) = w3c.header_values(parent, sc) else {
+            return headers;
+        };
+        let mut headers = headers.unwrap_or_else(|| {
+            OwnedHeaders::new_with_capacity(1 + usize::from(tracestate.is_some()))
+        });
+        ffi::add(
+            &mut headers,
+            header::TRACEPARENT.as_bytes(),
+            Some(&traceparent),
+        );
+        if let Some(tracestate) = tracestate {
+            ffi::add(
+                &mut headers,
+                header::TRACESTATE.as_bytes(),
+                Some(tracestate.as_bytes()),
+            );
+        }
+        Some(headers)
     }
 }

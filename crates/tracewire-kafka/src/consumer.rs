@@ -241,7 +241,7 @@ impl<T> ConsumerBuilder<T> {
     where
         P: TextMapPropagator + Send + Sync + 'static,
     {
-        self.propagation = Propagation::Custom(Arc::new(propagator));
+        self.propagation = Propagation::of(propagator);
         self
     }
 

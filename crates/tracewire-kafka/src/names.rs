@@ -1,22 +1,32 @@
 //! Process-wide interned names derived from topics (`send orders`, `process orders`, the topic as
-//! an attribute value) and partition ids as strings, so the hot path does not allocate them for
-//! every message.
+//! an attribute value), client attribute values and partition ids as strings, so the hot path
+//! neither allocates nor reference-counts them for every message.
 //!
 //! A service talks to a handful of topics: the first [`MAX_TOPICS`] distinct topics are interned
 //! for the life of the process (a few kilobytes at most); beyond that, names are allocated per
 //! message as before, so a service with unbounded topic names cannot grow memory without bound.
+//! Each thread keeps the last few topics it used in front of the shared map, so a send finds its
+//! topic without a lock or a hash of the name. Client values (broker host, client id, consumer
+//! group) are interned the same way, up to [`MAX_VALUES`].
 
 use std::borrow::Cow;
-use std::collections::HashMap;
-use std::sync::{OnceLock, RwLock};
+use std::cell::Cell;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use opentelemetry::{StringValue, Value};
 
 /// How many distinct topics are interned.
 const MAX_TOPICS: usize = 1024;
 
+/// How many distinct client attribute values are interned.
+const MAX_VALUES: usize = 1024;
+
 /// Partition ids below this are pre-formatted.
 const STATIC_PARTITIONS: i32 = 1024;
+
+/// Topics each thread remembers in front of the shared map.
+const RECENT: usize = 8;
 
 /// The names derived from one topic.
 #[derive(Debug)]
@@ -32,8 +42,33 @@ fn cache() -> &'static RwLock<HashMap<&'static str, &'static TopicNames>> {
     CACHE.get_or_init(|| RwLock::new(HashMap::new()))
 }
 
+thread_local! {
+    /// The topics this thread used last, by a cheap hash of the name.
+    static RECENT_TOPICS: [Cell<Option<&'static TopicNames>>; RECENT] =
+        const { [const { Cell::new(None) }; RECENT] };
+}
+
+/// The slot of `topic` among the recent topics: its length and last byte are enough to tell a
+/// service's few topics apart most of the time, and a collision only costs a shared-map lookup.
+fn recent_slot(topic: &str) -> usize {
+    let last = topic.as_bytes().last().copied().unwrap_or(0);
+    (topic.len().wrapping_mul(31) ^ usize::from(last)) % RECENT
+}
+
 /// The interned names of `topic`, or `None` when the cache is full.
 pub(crate) fn topic(topic: &str) -> Option<&'static TopicNames> {
+    let slot = recent_slot(topic);
+    if let Ok(Some(names)) = RECENT_TOPICS.try_with(|r| r[slot].get())
+        && names.topic == topic
+    {
+        return Some(names);
+    }
+    let names = shared_topic(topic)?;
+    let _ = RECENT_TOPICS.try_with(|r| r[slot].set(Some(names)));
+    Some(names)
+}
+
+fn shared_topic(topic: &str) -> Option<&'static TopicNames> {
     let cache = cache();
     if let Ok(map) = cache.read()
         && let Some(names) = map.get(topic)
@@ -47,7 +82,6 @@ pub(crate) fn topic(topic: &str) -> Option<&'static TopicNames> {
     if map.len() >= MAX_TOPICS {
         return None;
     }
-    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
     let names: &'static TopicNames = Box::leak(Box::new(TopicNames {
         topic: leak(topic.to_owned()),
         send: leak(format!("send {topic}")),
@@ -56,6 +90,10 @@ pub(crate) fn topic(topic: &str) -> Option<&'static TopicNames> {
     }));
     map.insert(names.topic, names);
     Some(names)
+}
+
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
 }
 
 /// The topic as an attribute value.
@@ -74,6 +112,25 @@ pub(crate) fn span_name(operation: &'static str, topic: &str) -> Cow<'static, st
         (Some(n), "poll") => Cow::Borrowed(n.poll),
         _ => Cow::Owned(format!("{operation} {topic}")),
     }
+}
+
+/// A client attribute value (broker host, client id, consumer group) as a static string while
+/// fewer than [`MAX_VALUES`] distinct ones exist, so cloning it per span or metric point touches
+/// no reference count; a shared string beyond that.
+pub(crate) fn intern(value: &str) -> StringValue {
+    static VALUES: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let values = VALUES.get_or_init(|| Mutex::new(HashSet::new()));
+    if let Ok(mut set) = values.lock() {
+        if let Some(s) = set.get(value) {
+            return StringValue::from(*s);
+        }
+        if set.len() < MAX_VALUES {
+            let s = leak(value.to_owned());
+            set.insert(s);
+            return StringValue::from(s);
+        }
+    }
+    StringValue::from(Arc::<str>::from(value))
 }
 
 /// The partition id as the string `messaging.destination.partition.id` wants.
@@ -107,6 +164,21 @@ mod tests {
         assert_eq!(span_name("process", "orders"), "process orders");
         assert_eq!(span_name("commit", "orders"), "commit orders");
         assert_eq!(topic_value("orders").as_str(), "orders");
+        // Topics sharing a recent slot (same length, same last byte) still resolve correctly.
+        for _ in 0..2 {
+            for t in ["ab-1", "cd-1", "orders"] {
+                assert_eq!(topic(t).map(|n| n.topic), Some(t));
+                assert_eq!(span_name("send", t), format!("send {t}"));
+            }
+        }
+    }
+
+    #[test]
+    fn interned_values() {
+        let a = intern("broker-1.internal");
+        let b = intern("broker-1.internal");
+        assert_eq!(a.as_str(), "broker-1.internal");
+        assert!(std::ptr::eq(a.as_str(), b.as_str()), "one string for both");
     }
 
     #[test]

@@ -52,15 +52,17 @@
 //!
 //! Spec: [OpenTelemetry semantic conventions for Kafka](https://opentelemetry.io/docs/specs/semconv/messaging/kafka/).
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use opentelemetry::global::BoxedSpan;
 use opentelemetry::propagation::TextMapPropagator;
-use opentelemetry::trace::{SpanBuilder, SpanKind, Status, TraceContextExt, Tracer};
-use opentelemetry::{Context, KeyValue, StringValue, Value};
+use opentelemetry::trace::{Span, SpanBuilder, SpanContext, SpanKind, Status, Tracer};
+use opentelemetry::{Context, KeyValue, StringValue};
 use rdkafka::ClientConfig;
 use rdkafka::client::{ClientContext, DefaultClientContext};
 use rdkafka::config::FromClientConfig;
@@ -71,9 +73,9 @@ use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
 use rdkafka::util::{AsyncRuntime, DefaultRuntime, Timeout};
 use tracewire_core::semconv::{OTHER, attribute};
 
-use crate::attrs::{self, AttrBuf, ClientInfo, Push as _};
-use crate::carrier::{Propagation, inject_context};
-use crate::metrics::{MeterSource, Metrics};
+use crate::attrs::{self, AttrBuf, ClientInfo, Push};
+use crate::carrier::Propagation;
+use crate::metrics::{self, MeterSource, Metrics, SetKey};
 use crate::names;
 use crate::otel::GlobalTracer;
 
@@ -206,7 +208,7 @@ impl<C: ClientContext + 'static, R, T> ProducerBuilder<C, R, T> {
     where
         P: TextMapPropagator + Send + Sync + 'static,
     {
-        self.propagation = Propagation::Custom(Arc::new(propagator));
+        self.propagation = Propagation::of(propagator);
         self
     }
 
@@ -269,7 +271,7 @@ where
     /// context, and ends at the delivery report.
     ///
     /// The returned future is `Send` whenever the record's key and payload types are `Sync`:
-    /// it holds the span's [`Context`], never a context guard.
+    /// it holds the span, never a context guard.
     pub fn send<'a, K, P, Tm>(
         &'a self,
         record: FutureRecord<'a, K, P>,
@@ -299,11 +301,11 @@ where
     /// # Errors
     ///
     /// What [`FutureProducer::send_result`] returns: the enqueue error and the record.
-    #[allow(clippy::result_large_err)]
+    #[allow(clippy::result_large_err, clippy::type_complexity)]
     pub fn send_result<'a, K, P>(
         &self,
         record: FutureRecord<'a, K, P>,
-    ) -> Result<TracedDeliveryFuture, (KafkaError, FutureRecord<'a, K, P>)>
+    ) -> Result<TracedDeliveryFuture<T::Span>, (KafkaError, FutureRecord<'a, K, P>)>
     where
         K: ToBytes + ?Sized,
         P: ToBytes + ?Sized,
@@ -325,81 +327,199 @@ where
     pub fn start_send<'a, K, P>(
         &self,
         mut record: FutureRecord<'a, K, P>,
-    ) -> (FutureRecord<'a, K, P>, SendScope)
+    ) -> (FutureRecord<'a, K, P>, SendScope<T::Span>)
     where
         K: ToBytes + ?Sized,
         P: ToBytes + ?Sized,
     {
-        let common = &self.common;
-        let parent = Context::current();
-        let topic = names::topic_value(record.topic);
-        let mut attrs = Vec::with_capacity(12);
+        let common = &*self.common;
+        let topic = Topic::of(record.topic);
+        let key = if common.record_key {
+            attrs::key(record.key.map(ToBytes::to_bytes))
+        } else {
+            None
+        };
+        let tombstone = record.payload.is_none();
+        // Sized for every attribute, including the two the delivery report adds, so the span's
+        // list never grows.
+        let count = START_ATTRS
+            + usize::from(record.partition.is_some())
+            + common.client.count(true)
+            + usize::from(key.is_some())
+            + usize::from(tombstone)
+            + DELIVERY_ATTRS;
+        let mut attrs = Vec::with_capacity(count);
         attrs.push(attrs::system());
         attrs.push(KeyValue::new(attribute::MESSAGING_OPERATION_TYPE, SEND));
         attrs.push(KeyValue::new(attribute::MESSAGING_OPERATION_NAME, SEND));
         attrs.push(KeyValue::new(
             attribute::MESSAGING_DESTINATION_NAME,
-            topic.clone(),
+            topic.value(),
         ));
-        let partition = record.partition.map(attrs::partition);
-        if let Some(p) = &partition {
+        if let Some(p) = record.partition {
             attrs.push(KeyValue::new(
                 attribute::MESSAGING_DESTINATION_PARTITION_ID,
-                p.clone(),
+                attrs::partition(p),
             ));
         }
         common.client.push(&mut attrs, true);
-        if common.record_key
-            && let Some(kv) = attrs::key(record.key.map(ToBytes::to_bytes))
-        {
+        if let Some(kv) = key {
             attrs.push(kv);
         }
-        if record.payload.is_none() {
+        if tombstone {
             attrs.push(KeyValue::new(
                 attribute::MESSAGING_KAFKA_MESSAGE_TOMBSTONE,
                 true,
             ));
         }
-        let builder = SpanBuilder::from_name(names::span_name(SEND, record.topic))
+        let builder = SpanBuilder::from_name(topic.span_name(record.topic))
             .with_kind(SpanKind::Producer)
             .with_attributes(attrs);
+        let parent = Context::current();
         let span = self.tracer.build_with_context(builder, &parent);
-        let cx = parent.with_span(span);
         if common.inject {
-            let mut headers = record.headers.take();
-            let injected = common
-                .propagation
-                .with(|p| inject_context(&cx, p, headers.take()));
-            record.headers = Some(injected);
+            record.headers =
+                common
+                    .propagation
+                    .inject_span(&parent, span.span_context(), record.headers.take());
         }
+        drop(parent);
         let op = SendScope {
-            cx,
-            started: Instant::now(),
+            recording: span.is_recording(),
+            span,
+            started: common.metrics.enabled().then(Instant::now),
             topic,
-            partition,
-            common: Arc::clone(common),
+            partition: record.partition,
+            common: Arc::clone(&self.common),
             ended: false,
         };
         (record, op)
     }
 }
 
-/// One traced send in flight (see [`TracedProducer::start_send`]); ends its span exactly once.
+/// Attributes every send span starts with: system, operation type and name, destination.
+const START_ATTRS: usize = 4;
+
+/// Attributes the delivery report adds: partition and offset.
+const DELIVERY_ATTRS: usize = 2;
+
+/// The topic of a send: interned (the usual case) or, past the interning limit, its own string.
 #[derive(Debug)]
+enum Topic {
+    Interned(&'static names::TopicNames),
+    Owned(StringValue),
+}
+
+impl Topic {
+    fn of(topic: &str) -> Self {
+        match names::topic(topic) {
+            Some(n) => Self::Interned(n),
+            None => Self::Owned(StringValue::from(topic.to_owned())),
+        }
+    }
+
+    fn value(&self) -> StringValue {
+        match self {
+            Self::Interned(n) => StringValue::from(n.topic),
+            Self::Owned(s) => s.clone(),
+        }
+    }
+
+    fn span_name(&self, topic: &str) -> Cow<'static, str> {
+        match self {
+            Self::Interned(n) => Cow::Borrowed(n.send),
+            Self::Owned(_) => Cow::Owned(format!("{SEND} {topic}")),
+        }
+    }
+}
+
+impl Common {
+    /// Records a finished send: its duration and one sent message.
+    fn record_sent(
+        &self,
+        elapsed: Duration,
+        topic: &Topic,
+        partition: Option<i32>,
+        error_type: Option<&'static str>,
+    ) {
+        let build = |attrs: &mut dyn Push| {
+            attrs.push(attrs::system());
+            attrs.push(KeyValue::new(attribute::MESSAGING_OPERATION_TYPE, SEND));
+            attrs.push(KeyValue::new(attribute::MESSAGING_OPERATION_NAME, SEND));
+            attrs.push(KeyValue::new(
+                attribute::MESSAGING_DESTINATION_NAME,
+                topic.value(),
+            ));
+            if let Some(p) = partition {
+                attrs.push(KeyValue::new(
+                    attribute::MESSAGING_DESTINATION_PARTITION_ID,
+                    attrs::partition(p),
+                ));
+            }
+            self.client.push(attrs, false);
+            if let Some(e) = error_type {
+                attrs.push(KeyValue::new(attribute::ERROR_TYPE, e));
+            }
+        };
+        match topic {
+            Topic::Interned(names) => {
+                let key = SetKey {
+                    owner: self.metrics.id(),
+                    topic: std::ptr::from_ref(*names).addr(),
+                    partition,
+                    error: error_type,
+                };
+                metrics::with_set(
+                    key,
+                    |attrs| build(attrs),
+                    |attrs| self.metrics.sent(elapsed, attrs),
+                );
+            }
+            Topic::Owned(_) => {
+                let mut attrs = AttrBuf::new();
+                build(&mut attrs);
+                self.metrics.sent(elapsed, attrs.as_slice());
+            }
+        }
+    }
+}
+
+/// One traced send in flight (see [`TracedProducer::start_send`]); ends its span exactly once.
+///
+/// `S` is the span type of the producer's tracer (a boxed span for the global tracer).
 #[must_use = "the send span ends when this is ended or dropped"]
-pub struct SendScope {
-    cx: Context,
-    started: Instant,
-    topic: StringValue,
-    partition: Option<Value>,
+pub struct SendScope<S: Span = BoxedSpan> {
+    span: S,
+    recording: bool,
+    /// When the send started, for the duration metric (`None` when metrics are off).
+    started: Option<Instant>,
+    topic: Topic,
+    partition: Option<i32>,
     common: Arc<Common>,
     ended: bool,
 }
 
-impl SendScope {
-    /// The context of the send span.
-    pub fn context(&self) -> &Context {
-        &self.cx
+impl<S: Span> std::fmt::Debug for SendScope<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SendScope")
+            .field("span_context", self.span.span_context())
+            .field("topic", &self.topic)
+            .field("partition", &self.partition)
+            .field("ended", &self.ended)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: Span> SendScope<S> {
+    /// The span context of the send span (to link other work to it, or to parent it with
+    /// `Context::current().with_remote_span_context(..)`).
+    pub fn span_context(&self) -> &SpanContext {
+        self.span.span_context()
+    }
+
+    /// The send span, to add events or attributes before it ends.
+    pub fn span_mut(&mut self) -> &mut S {
+        &mut self.span
     }
 
     /// Ends the span with a successful delivery report.
@@ -413,25 +533,32 @@ impl SendScope {
     }
 
     fn on_delivered(&mut self, delivery: &Delivery) {
-        let span = self.cx.span();
-        let partition = attrs::partition(delivery.partition);
-        span.set_attribute(KeyValue::new(
-            attribute::MESSAGING_DESTINATION_PARTITION_ID,
-            partition.clone(),
-        ));
-        span.set_attribute(KeyValue::new(
-            attribute::MESSAGING_KAFKA_OFFSET,
-            delivery.offset,
-        ));
-        self.partition = Some(partition);
+        if self.recording {
+            // A record that named its partition has the attribute already.
+            if self.partition != Some(delivery.partition) {
+                self.span.set_attribute(KeyValue::new(
+                    attribute::MESSAGING_DESTINATION_PARTITION_ID,
+                    attrs::partition(delivery.partition),
+                ));
+            }
+            self.span.set_attribute(KeyValue::new(
+                attribute::MESSAGING_KAFKA_OFFSET,
+                delivery.offset,
+            ));
+        }
+        self.partition = Some(delivery.partition);
         self.end(None);
     }
 
     fn on_failed(&mut self, err: &KafkaError) {
         let error_type = attrs::error_type(err);
-        let span = self.cx.span();
-        span.set_attribute(KeyValue::new(attribute::ERROR_TYPE, error_type));
-        span.set_status(Status::error(err.to_string()));
+        self.fail(error_type, Status::error(err.to_string()));
+    }
+
+    fn fail(&mut self, error_type: &'static str, status: Status) {
+        self.span
+            .set_attribute(KeyValue::new(attribute::ERROR_TYPE, error_type));
+        self.span.set_status(status);
         self.end(Some(error_type));
     }
 
@@ -439,39 +566,21 @@ impl SendScope {
         if std::mem::replace(&mut self.ended, true) {
             return;
         }
-        self.cx.span().end();
-        let metrics = &self.common.metrics;
-        if metrics.enabled() {
-            let mut attrs = AttrBuf::new();
-            attrs.push(attrs::system());
-            attrs.push(KeyValue::new(attribute::MESSAGING_OPERATION_TYPE, SEND));
-            attrs.push(KeyValue::new(attribute::MESSAGING_OPERATION_NAME, SEND));
-            attrs.push(KeyValue::new(
-                attribute::MESSAGING_DESTINATION_NAME,
-                self.topic.clone(),
-            ));
-            if let Some(p) = &self.partition {
-                attrs.push(KeyValue::new(
-                    attribute::MESSAGING_DESTINATION_PARTITION_ID,
-                    p.clone(),
-                ));
-            }
-            self.common.client.push(&mut attrs, false);
-            if let Some(e) = error_type {
-                attrs.push(KeyValue::new(attribute::ERROR_TYPE, e));
-            }
-            metrics.sent(self.started.elapsed(), attrs.as_slice());
+        self.span.end();
+        if let Some(started) = self.started {
+            self.common
+                .record_sent(started.elapsed(), &self.topic, self.partition, error_type);
         }
     }
 }
 
-impl Drop for SendScope {
+impl<S: Span> Drop for SendScope<S> {
     fn drop(&mut self) {
         // A send future dropped before its delivery report: end the span (no status, since the
         // outcome is unknown), but record no metric for a send that may still succeed.
         if !self.ended {
             self.ended = true;
-            self.cx.span().end();
+            self.span.end();
         }
     }
 }
@@ -479,12 +588,12 @@ impl Drop for SendScope {
 /// The [`DeliveryFuture`] of a traced send: resolves like it and ends the send span with the
 /// delivery report.
 #[must_use = "futures do nothing unless polled; the span ends at the delivery report"]
-pub struct TracedDeliveryFuture {
+pub struct TracedDeliveryFuture<S: Span = BoxedSpan> {
     inner: DeliveryFuture,
-    op: SendScope,
+    op: SendScope<S>,
 }
 
-impl std::fmt::Debug for TracedDeliveryFuture {
+impl<S: Span> std::fmt::Debug for TracedDeliveryFuture<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TracedDeliveryFuture")
             .field("op", &self.op)
@@ -492,14 +601,14 @@ impl std::fmt::Debug for TracedDeliveryFuture {
     }
 }
 
-impl TracedDeliveryFuture {
-    /// The context of the send span (for instance to link other work to it).
-    pub fn context(&self) -> &Context {
-        &self.op.cx
+impl<S: Span> TracedDeliveryFuture<S> {
+    /// The span context of the send span (for instance to link other work to it).
+    pub fn span_context(&self) -> &SpanContext {
+        self.op.span_context()
     }
 }
 
-impl Future for TracedDeliveryFuture {
+impl<S: Span + Unpin> Future for TracedDeliveryFuture<S> {
     type Output = <DeliveryFuture as Future>::Output;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
@@ -508,14 +617,10 @@ impl Future for TracedDeliveryFuture {
         match &out {
             Ok(Ok(delivery)) => this.op.on_delivered(delivery),
             Ok(Err((err, _))) => this.op.on_failed(err),
-            Err(_canceled) => {
-                let span = this.op.cx.span();
-                span.set_attribute(KeyValue::new(attribute::ERROR_TYPE, OTHER));
-                span.set_status(Status::error(
-                    "delivery report canceled: the producer was dropped",
-                ));
-                this.op.end(Some(OTHER));
-            }
+            Err(_canceled) => this.op.fail(
+                OTHER,
+                Status::error("delivery report canceled: the producer was dropped"),
+            ),
         }
         Poll::Ready(out)
     }

@@ -327,6 +327,134 @@ async fn headers_are_replaced_not_duplicated_and_the_rest_kept_byte_for_byte() {
 }
 
 #[tokio::test]
+async fn w3c_direct_injection_replaces_stale_headers_and_keeps_the_rest() {
+    let (_cluster, config) = mock_cluster(&["direct"]);
+    let p = Pipeline::new();
+    let producer = builder(&config, &p)
+        .with_propagator(tracewire_propagation::TraceContextPropagator::new())
+        .build();
+    let mut headers = OwnedHeaders::new()
+        .insert(Header {
+            key: "content-type",
+            value: Some("application/json"),
+        })
+        .insert(Header {
+            key: "traceparent",
+            value: Some("00-11111111111111111111111111111111-2222222222222222-01"),
+        })
+        .insert(Header::<&str> {
+            key: "null-value",
+            value: None,
+        })
+        .insert(Header {
+            key: "tracestate",
+            value: Some("old=1"),
+        });
+    add_raw_header(&mut headers, b"bin\xff", Some(&[0, 159]));
+    producer
+        .send(
+            FutureRecord::<str, str>::to("direct")
+                .payload("x")
+                .headers(headers),
+            WAIT,
+        )
+        .await
+        .expect("delivered");
+    let span = p.span("send direct");
+    let got = raw_headers(&consume_one(&config, "direct").await);
+    let names: Vec<&[u8]> = got.iter().map(|(n, _)| n.as_slice()).collect();
+    // No tracestate: the new span has none to send (the SDK's propagator would write an empty
+    // one; tracewire's writes none).
+    assert_eq!(
+        names,
+        [
+            &b"content-type"[..],
+            b"null-value",
+            b"bin\xff",
+            b"traceparent"
+        ],
+        "{got:?}"
+    );
+    assert_eq!(got[1].1, None, "null value kept null");
+    assert_eq!(got[2].1.as_deref(), Some(&[0u8, 159][..]));
+    assert_eq!(
+        got[3].1.as_deref(),
+        Some(traceparent_of(&span.span_context).as_bytes())
+    );
+}
+
+/// The direct W3C path writes what the generic propagator path writes for the same parent,
+/// including a tracestate with members opentelemetry's `TraceState` cannot hold.
+#[tokio::test]
+async fn w3c_direct_injection_matches_the_propagator_path() {
+    use opentelemetry::propagation::TextMapPropagator as _;
+    use tracewire_propagation::{Format, Propagators, TraceContextPropagator as W3c};
+
+    let (_cluster, config) = mock_cluster(&["same"]);
+    let p = Pipeline::new();
+    let direct = builder(&config, &p).with_propagator(W3c::new()).build();
+    // The same propagator inside tracewire's composite: not recognised, so injected through
+    // the `TextMapPropagator` interface with a context holding the span.
+    let generic = builder(&config, &p)
+        .with_propagator(Propagators::new([Format::TraceContext]))
+        .build();
+    assert!(format!("{direct:?}").contains("TraceContext"), "{direct:?}");
+    assert!(format!("{generic:?}").contains("Custom"), "{generic:?}");
+    let incoming = OwnedHeaders::new()
+        .insert(Header {
+            key: "traceparent",
+            value: Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+        })
+        .insert(Header {
+            key: "tracestate",
+            value: Some("congo=t61rcWkgMzE,t@x@y=1"),
+        });
+    let parent = W3c::new().extract(&tracewire_kafka::HeadersExtractor::from_headers(&incoming));
+    assert!(parent.span().span_context().is_valid());
+
+    let mut sent = Vec::new();
+    for producer in [&direct, &generic] {
+        let _g = parent.clone().attach();
+        let (record, scope) =
+            producer.start_send(FutureRecord::<str, str>::to("same").payload("x"));
+        let headers = record.headers.expect("headers written");
+        let read = |name: &str| {
+            let e = tracewire_kafka::HeadersExtractor::from_headers(&headers);
+            opentelemetry::propagation::Extractor::get(&e, name).map(str::to_owned)
+        };
+        let names: Vec<String> = {
+            let e = tracewire_kafka::HeadersExtractor::from_headers(&headers);
+            opentelemetry::propagation::Extractor::keys(&e)
+                .into_iter()
+                .map(str::to_owned)
+                .collect()
+        };
+        assert_eq!(
+            read("traceparent"),
+            Some(traceparent_of(scope.span_context()))
+        );
+        sent.push((names, read("tracestate")));
+    }
+    assert_eq!(sent[0], sent[1], "direct and generic paths agree");
+    assert_eq!(sent[0].0, ["traceparent", "tracestate"]);
+    assert_eq!(sent[0].1.as_deref(), Some("congo=t61rcWkgMzE,t@x@y=1"));
+}
+
+#[test]
+fn nothing_to_inject_leaves_a_record_without_headers() {
+    let (_cluster, config) = mock_cluster(&["none"]);
+    // A no-op tracer and no ambient span: the span context is invalid, nothing is injected.
+    let producer = TracedProducer::builder(config.create::<FutureProducer>().expect("producer"))
+        .with_tracer(opentelemetry::trace::noop::NoopTracer::new())
+        .with_propagator(tracewire_propagation::TraceContextPropagator::new())
+        .without_metrics()
+        .build();
+    let (record, scope) = producer.start_send(FutureRecord::<str, str>::to("none").payload("x"));
+    assert!(!scope.span_context().is_valid());
+    assert!(record.headers.is_none());
+}
+
+#[tokio::test]
 async fn injection_can_be_turned_off() {
     let (_cluster, config) = mock_cluster(&["old"]);
     let p = Pipeline::new();
@@ -342,13 +470,29 @@ async fn injection_can_be_turned_off() {
 
 #[tokio::test]
 async fn a_retried_record_carries_exactly_one_traceparent() {
+    retried_record_carries_one_traceparent(false).await;
+}
+
+#[tokio::test]
+async fn a_retried_record_carries_exactly_one_traceparent_w3c_direct() {
+    retried_record_carries_one_traceparent(true).await;
+}
+
+/// `direct`: with tracewire's own W3C propagator, which injects without a context (ADR 0034).
+async fn retried_record_carries_one_traceparent(direct: bool) {
     let (_cluster, mut config) = mock_cluster(&["retry"]);
     // A queue of one message: the second enqueue fails at once with _QUEUE_FULL.
     config
         .set("queue.buffering.max.messages", "1")
         .set("linger.ms", "50");
     let p = Pipeline::new();
-    let producer = builder(&config, &p).build();
+    let producer = if direct {
+        builder(&config, &p)
+            .with_propagator(tracewire_propagation::TraceContextPropagator::new())
+            .build()
+    } else {
+        builder(&config, &p).build()
+    };
 
     let first = producer
         .send_result(FutureRecord::<str, str>::to("retry").payload("1"))
@@ -442,6 +586,46 @@ async fn send_metrics_have_low_cardinality_attributes() {
     let durations = p.points("messaging.client.operation.duration");
     assert_eq!(durations.len(), 1);
     assert_eq!(durations[0].1, 3.0, "three recorded durations");
+}
+
+#[tokio::test]
+async fn each_partition_and_error_gets_its_own_metric_series() {
+    let (cluster, config) = mock_cluster(&[]);
+    cluster.create_topic("two", 2, 1).expect("topic");
+    let p = Pipeline::new();
+    let producer = builder(&config, &p).build();
+    for partition in [0, 1, 0, 1, 1] {
+        producer
+            .send(
+                FutureRecord::<str, str>::to("two")
+                    .payload("x")
+                    .partition(partition),
+                WAIT,
+            )
+            .await
+            .expect("delivered");
+    }
+    // A record that named its partition carries the attribute once, not again at delivery.
+    for span in p.spans() {
+        let n = span
+            .attributes
+            .iter()
+            .filter(|kv| kv.key.as_str() == "messaging.destination.partition.id")
+            .count();
+        assert_eq!(n, 1, "{:?}", span.attributes);
+    }
+    let mut series: Vec<(String, f64)> = p
+        .points("messaging.client.sent.messages")
+        .into_iter()
+        .map(|(attrs, count)| {
+            let partition = get(&attrs, "messaging.destination.partition.id")
+                .map(|v| v.as_str().into_owned())
+                .unwrap_or_default();
+            (partition, count)
+        })
+        .collect();
+    series.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(series, [("0".to_owned(), 2.0), ("1".to_owned(), 3.0)]);
 }
 
 /// Compile-time check: the send future is `Send`, so it can be spawned on a multi-threaded
