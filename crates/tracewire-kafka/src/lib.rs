@@ -94,10 +94,15 @@ mod metrics;
 mod names;
 mod otel;
 pub mod producer;
+pub mod producer_context;
+mod send;
 pub mod stream;
 
 pub use carrier::{HeadersExtractor, HeadersInjector, KafkaHeaders};
 pub use consumer::{ConsumerBuilder, ConsumerTelemetry, Outcome, ParentMode, ProcessScope};
 pub use otel::GlobalTracer;
 pub use producer::{ProducerBuilder, SendScope, TracedDeliveryFuture, TracedProducer};
+pub use producer_context::{
+    ProducerContextBuilder, TracedDelivery, TracedProducerContext, TracedSendExt,
+};
 pub use stream::{TracedMessage, TracedStream};

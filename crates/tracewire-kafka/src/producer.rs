@@ -52,35 +52,29 @@
 //!
 //! Spec: [OpenTelemetry semantic conventions for Kafka](https://opentelemetry.io/docs/specs/semconv/messaging/kafka/).
 
-use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
-use std::time::{Duration, Instant};
 
 use opentelemetry::global::BoxedSpan;
 use opentelemetry::propagation::TextMapPropagator;
-use opentelemetry::trace::{Span, SpanBuilder, SpanContext, SpanKind, Status, Tracer};
-use opentelemetry::{Context, KeyValue, StringValue};
+use opentelemetry::trace::{Span, SpanContext, Status, Tracer};
 use rdkafka::ClientConfig;
 use rdkafka::client::{ClientContext, DefaultClientContext};
 use rdkafka::config::FromClientConfig;
 use rdkafka::error::{KafkaError, KafkaResult};
 use rdkafka::message::ToBytes;
-use rdkafka::producer::future_producer::{Delivery, OwnedDeliveryResult};
+use rdkafka::producer::future_producer::OwnedDeliveryResult;
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
 use rdkafka::util::{AsyncRuntime, DefaultRuntime, Timeout};
-use tracewire_core::semconv::{OTHER, attribute};
+use tracewire_core::semconv::OTHER;
 
-use crate::attrs::{self, AttrBuf, ClientInfo, Push};
-use crate::carrier::Propagation;
-use crate::metrics::{self, MeterSource, Metrics, SetKey};
-use crate::names;
+use crate::metrics::MeterSource;
 use crate::otel::GlobalTracer;
+use crate::send::{Common, Outgoing, Settings};
 
-/// `messaging.operation.type` and `messaging.operation.name` of a send.
-const SEND: &str = "send";
+pub use crate::send::SendScope;
 
 /// A [`FutureProducer`] that traces every message it sends (see the [module docs](self)).
 ///
@@ -92,16 +86,6 @@ where
     producer: FutureProducer<C, R>,
     tracer: T,
     common: Arc<Common>,
-}
-
-/// Everything but the tracer, shared by the producer and its delivery futures.
-#[derive(Debug)]
-struct Common {
-    propagation: Propagation,
-    inject: bool,
-    record_key: bool,
-    client: ClientInfo,
-    metrics: Metrics,
 }
 
 impl<C, R, T> Clone for TracedProducer<C, R, T>
@@ -137,11 +121,7 @@ where
 {
     producer: FutureProducer<C, R>,
     tracer: T,
-    propagation: Propagation,
-    inject: bool,
-    record_key: bool,
-    client: ClientInfo,
-    meter: MeterSource,
+    settings: Settings,
 }
 
 impl TracedProducer<DefaultClientContext, DefaultRuntime, GlobalTracer> {
@@ -165,11 +145,7 @@ impl<C: ClientContext + 'static, R> TracedProducer<C, R, GlobalTracer> {
         ProducerBuilder {
             producer,
             tracer: GlobalTracer::default(),
-            propagation: Propagation::Global,
-            inject: true,
-            record_key: true,
-            client: ClientInfo::default(),
-            meter: MeterSource::Global,
+            settings: Settings::default(),
         }
     }
 }
@@ -178,11 +154,7 @@ impl<C: ClientContext + 'static, R, T> ProducerBuilder<C, R, T> {
     /// Takes `server.address`/`server.port` from `bootstrap.servers` (its first broker) and
     /// `messaging.client.id` from `client.id` of the configuration the producer was made from.
     pub fn with_client_config(mut self, config: &ClientConfig) -> Self {
-        let info = ClientInfo::from_config(config);
-        self.client = ClientInfo {
-            group: None,
-            ..info
-        };
+        self.settings.client_config(config);
         self
     }
 
@@ -195,20 +167,18 @@ impl<C: ClientContext + 'static, R, T> ProducerBuilder<C, R, T> {
         ProducerBuilder {
             producer: self.producer,
             tracer,
-            propagation: self.propagation,
-            inject: self.inject,
-            record_key: self.record_key,
-            client: self.client,
-            meter: self.meter,
+            settings: self.settings,
         }
     }
 
-    /// Injects with `propagator` instead of the globally installed one.
+    /// Injects with `propagator` instead of the globally installed one. tracewire-propagation's
+    /// [`TraceContextPropagator`](tracewire_propagation::TraceContextPropagator) is recognised
+    /// and writes `traceparent` straight into the headers (the same headers, fewer steps).
     pub fn with_propagator<P>(mut self, propagator: P) -> Self
     where
         P: TextMapPropagator + Send + Sync + 'static,
     {
-        self.propagation = Propagation::of(propagator);
+        self.settings.propagator(propagator);
         self
     }
 
@@ -216,26 +186,26 @@ impl<C: ClientContext + 'static, R, T> ProducerBuilder<C, R, T> {
     /// off for brokers older than Kafka 0.11, which reject records with headers; earlier trace
     /// headers of the record are then left as they are.
     pub fn with_injection(mut self, inject: bool) -> Self {
-        self.inject = inject;
+        self.settings.inject = inject;
         self
     }
 
     /// Whether to record UTF-8 message keys as `messaging.kafka.message.key` (default `true`).
     /// Turn it off when keys carry data that must not reach the tracing backend.
     pub fn with_key_attribute(mut self, record: bool) -> Self {
-        self.record_key = record;
+        self.settings.record_key = record;
         self
     }
 
     /// Records metrics with `meter` instead of the global meter provider's.
     pub fn with_meter(mut self, meter: opentelemetry::metrics::Meter) -> Self {
-        self.meter = MeterSource::Given(meter);
+        self.settings.meter = MeterSource::Given(meter);
         self
     }
 
     /// Records no metrics.
     pub fn without_metrics(mut self) -> Self {
-        self.meter = MeterSource::Off;
+        self.settings.meter = MeterSource::Off;
         self
     }
 
@@ -244,13 +214,7 @@ impl<C: ClientContext + 'static, R, T> ProducerBuilder<C, R, T> {
         TracedProducer {
             producer: self.producer,
             tracer: self.tracer,
-            common: Arc::new(Common {
-                propagation: self.propagation,
-                inject: self.inject,
-                record_key: self.record_key,
-                client: self.client,
-                metrics: Metrics::new(self.meter),
-            }),
+            common: self.settings.build(),
         }
     }
 }
@@ -287,7 +251,7 @@ where
         async move {
             let result = send.await;
             match &result {
-                Ok(delivery) => op.on_delivered(delivery),
+                Ok(delivery) => op.on_delivered(delivery.partition, delivery.offset),
                 Err((err, _)) => op.on_failed(err),
             }
             result
@@ -332,256 +296,16 @@ where
         K: ToBytes + ?Sized,
         P: ToBytes + ?Sized,
     {
-        let common = &*self.common;
-        let topic = Topic::of(record.topic);
-        let key = if common.record_key {
-            attrs::key(record.key.map(ToBytes::to_bytes))
-        } else {
-            None
-        };
-        let tombstone = record.payload.is_none();
-        // Sized for every attribute, including the two the delivery report adds, so the span's
-        // list never grows.
-        let count = START_ATTRS
-            + usize::from(record.partition.is_some())
-            + common.client.count(true)
-            + usize::from(key.is_some())
-            + usize::from(tombstone)
-            + DELIVERY_ATTRS;
-        let mut attrs = Vec::with_capacity(count);
-        attrs.push(attrs::system());
-        attrs.push(KeyValue::new(attribute::MESSAGING_OPERATION_TYPE, SEND));
-        attrs.push(KeyValue::new(attribute::MESSAGING_OPERATION_NAME, SEND));
-        attrs.push(KeyValue::new(
-            attribute::MESSAGING_DESTINATION_NAME,
-            topic.value(),
-        ));
-        if let Some(p) = record.partition {
-            attrs.push(KeyValue::new(
-                attribute::MESSAGING_DESTINATION_PARTITION_ID,
-                attrs::partition(p),
-            ));
-        }
-        common.client.push(&mut attrs, true);
-        if let Some(kv) = key {
-            attrs.push(kv);
-        }
-        if tombstone {
-            attrs.push(KeyValue::new(
-                attribute::MESSAGING_KAFKA_MESSAGE_TOMBSTONE,
-                true,
-            ));
-        }
-        let builder = SpanBuilder::from_name(topic.span_name(record.topic))
-            .with_kind(SpanKind::Producer)
-            .with_attributes(attrs);
-        let parent = Context::current();
-        let span = self.tracer.build_with_context(builder, &parent);
-        if common.inject {
-            record.headers =
-                common
-                    .propagation
-                    .inject_span(&parent, span.span_context(), record.headers.take());
-        }
-        drop(parent);
-        let op = SendScope {
-            recording: span.is_recording(),
-            span,
-            started: common.metrics.enabled().then(Instant::now),
-            topic,
+        let outgoing = Outgoing {
+            topic: record.topic,
             partition: record.partition,
-            common: Arc::clone(&self.common),
-            ended: false,
+            key: record.key.map(ToBytes::to_bytes),
+            tombstone: record.payload.is_none(),
         };
+        let op = self
+            .common
+            .start(&self.tracer, outgoing, &mut record.headers);
         (record, op)
-    }
-}
-
-/// Attributes every send span starts with: system, operation type and name, destination.
-const START_ATTRS: usize = 4;
-
-/// Attributes the delivery report adds: partition and offset.
-const DELIVERY_ATTRS: usize = 2;
-
-/// The topic of a send: interned (the usual case) or, past the interning limit, its own string.
-#[derive(Debug)]
-enum Topic {
-    Interned(&'static names::TopicNames),
-    Owned(StringValue),
-}
-
-impl Topic {
-    fn of(topic: &str) -> Self {
-        match names::topic(topic) {
-            Some(n) => Self::Interned(n),
-            None => Self::Owned(StringValue::from(topic.to_owned())),
-        }
-    }
-
-    fn value(&self) -> StringValue {
-        match self {
-            Self::Interned(n) => StringValue::from(n.topic),
-            Self::Owned(s) => s.clone(),
-        }
-    }
-
-    fn span_name(&self, topic: &str) -> Cow<'static, str> {
-        match self {
-            Self::Interned(n) => Cow::Borrowed(n.send),
-            Self::Owned(_) => Cow::Owned(format!("{SEND} {topic}")),
-        }
-    }
-}
-
-impl Common {
-    /// Records a finished send: its duration and one sent message.
-    fn record_sent(
-        &self,
-        elapsed: Duration,
-        topic: &Topic,
-        partition: Option<i32>,
-        error_type: Option<&'static str>,
-    ) {
-        let build = |attrs: &mut dyn Push| {
-            attrs.push(attrs::system());
-            attrs.push(KeyValue::new(attribute::MESSAGING_OPERATION_TYPE, SEND));
-            attrs.push(KeyValue::new(attribute::MESSAGING_OPERATION_NAME, SEND));
-            attrs.push(KeyValue::new(
-                attribute::MESSAGING_DESTINATION_NAME,
-                topic.value(),
-            ));
-            if let Some(p) = partition {
-                attrs.push(KeyValue::new(
-                    attribute::MESSAGING_DESTINATION_PARTITION_ID,
-                    attrs::partition(p),
-                ));
-            }
-            self.client.push(attrs, false);
-            if let Some(e) = error_type {
-                attrs.push(KeyValue::new(attribute::ERROR_TYPE, e));
-            }
-        };
-        match topic {
-            Topic::Interned(names) => {
-                let key = SetKey {
-                    owner: self.metrics.id(),
-                    topic: std::ptr::from_ref(*names).addr(),
-                    partition,
-                    error: error_type,
-                };
-                metrics::with_set(
-                    key,
-                    |attrs| build(attrs),
-                    |attrs| self.metrics.sent(elapsed, attrs),
-                );
-            }
-            Topic::Owned(_) => {
-                let mut attrs = AttrBuf::new();
-                build(&mut attrs);
-                self.metrics.sent(elapsed, attrs.as_slice());
-            }
-        }
-    }
-}
-
-/// One traced send in flight (see [`TracedProducer::start_send`]); ends its span exactly once.
-///
-/// `S` is the span type of the producer's tracer (a boxed span for the global tracer).
-#[must_use = "the send span ends when this is ended or dropped"]
-pub struct SendScope<S: Span = BoxedSpan> {
-    span: S,
-    recording: bool,
-    /// When the send started, for the duration metric (`None` when metrics are off).
-    started: Option<Instant>,
-    topic: Topic,
-    partition: Option<i32>,
-    common: Arc<Common>,
-    ended: bool,
-}
-
-impl<S: Span> std::fmt::Debug for SendScope<S> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SendScope")
-            .field("span_context", self.span.span_context())
-            .field("topic", &self.topic)
-            .field("partition", &self.partition)
-            .field("ended", &self.ended)
-            .finish_non_exhaustive()
-    }
-}
-
-impl<S: Span> SendScope<S> {
-    /// The span context of the send span (to link other work to it, or to parent it with
-    /// `Context::current().with_remote_span_context(..)`).
-    pub fn span_context(&self) -> &SpanContext {
-        self.span.span_context()
-    }
-
-    /// The send span, to add events or attributes before it ends.
-    pub fn span_mut(&mut self) -> &mut S {
-        &mut self.span
-    }
-
-    /// Ends the span with a successful delivery report.
-    pub fn delivered(mut self, delivery: &Delivery) {
-        self.on_delivered(delivery);
-    }
-
-    /// Ends the span with a failure.
-    pub fn failed(mut self, err: &KafkaError) {
-        self.on_failed(err);
-    }
-
-    fn on_delivered(&mut self, delivery: &Delivery) {
-        if self.recording {
-            // A record that named its partition has the attribute already.
-            if self.partition != Some(delivery.partition) {
-                self.span.set_attribute(KeyValue::new(
-                    attribute::MESSAGING_DESTINATION_PARTITION_ID,
-                    attrs::partition(delivery.partition),
-                ));
-            }
-            self.span.set_attribute(KeyValue::new(
-                attribute::MESSAGING_KAFKA_OFFSET,
-                delivery.offset,
-            ));
-        }
-        self.partition = Some(delivery.partition);
-        self.end(None);
-    }
-
-    fn on_failed(&mut self, err: &KafkaError) {
-        let error_type = attrs::error_type(err);
-        self.fail(error_type, Status::error(err.to_string()));
-    }
-
-    fn fail(&mut self, error_type: &'static str, status: Status) {
-        self.span
-            .set_attribute(KeyValue::new(attribute::ERROR_TYPE, error_type));
-        self.span.set_status(status);
-        self.end(Some(error_type));
-    }
-
-    fn end(&mut self, error_type: Option<&'static str>) {
-        if std::mem::replace(&mut self.ended, true) {
-            return;
-        }
-        self.span.end();
-        if let Some(started) = self.started {
-            self.common
-                .record_sent(started.elapsed(), &self.topic, self.partition, error_type);
-        }
-    }
-}
-
-impl<S: Span> Drop for SendScope<S> {
-    fn drop(&mut self) {
-        // A send future dropped before its delivery report: end the span (no status, since the
-        // outcome is unknown), but record no metric for a send that may still succeed.
-        if !self.ended {
-            self.ended = true;
-            self.span.end();
-        }
     }
 }
 
@@ -615,7 +339,7 @@ impl<S: Span + Unpin> Future for TracedDeliveryFuture<S> {
         let this = &mut *self;
         let out = std::task::ready!(Pin::new(&mut this.inner).poll(cx));
         match &out {
-            Ok(Ok(delivery)) => this.op.on_delivered(delivery),
+            Ok(Ok(delivery)) => this.op.on_delivered(delivery.partition, delivery.offset),
             Ok(Err((err, _))) => this.op.on_failed(err),
             Err(_canceled) => this.op.fail(
                 OTHER,

@@ -1,6 +1,7 @@
 //! Against a real Kafka-compatible broker (tansu on 127.0.0.1, started and stopped by pid):
-//! one trace from producer to consumer group, forwarded messages with exactly one traceparent,
-//! foreign messages, and the broker stopped mid-run.
+//! one trace from producer to consumer group (`TracedProducer`, and a `ThreadedProducer` with
+//! `TracedProducerContext` and tracewire's own W3C propagator), forwarded messages with exactly
+//! one traceparent, foreign messages, and the broker stopped mid-run.
 //!
 //! Run with `cargo xtask it` (installs tansu if missing) or
 //! `cargo test -p tracewire-kafka --features broker-tests --test broker` with tansu installed.
@@ -24,7 +25,9 @@ use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, Message};
-use tracewire_kafka::{ConsumerTelemetry, HeadersExtractor, TracedProducer};
+use tracewire_kafka::{
+    ConsumerTelemetry, HeadersExtractor, TracedProducer, TracedProducerContext, TracedSendExt,
+};
 use tracewire_testing::broker::TansuBroker;
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -464,4 +467,59 @@ fn rdkafka_error_name(err: &KafkaError) -> Option<String> {
         rdkafka::types::RDKafkaErrorCode::AllBrokersDown => "_ALL_BROKERS_DOWN".to_owned(),
         other => format!("{other:?}"),
     })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_threaded_producer_context_with_the_w3c_propagator_joins_the_consumers_trace() {
+    use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+
+    let broker = start(&[("threaded", 1)]);
+    let config = base_config(&broker);
+    let p = Pipeline::new();
+    let context = TracedProducerContext::builder(DefaultProducerContext)
+        .with_client_config(&config)
+        .with_tracer(p.tracer())
+        .with_propagator(tracewire_propagation::TraceContextPropagator::new())
+        .with_meter(p.meter())
+        .build();
+    let producer: ThreadedProducer<_> = config.create_with_context(context).expect("producer");
+    let request = Context::current_with_span(p.tracer().start("POST /checkout"));
+    {
+        let _g = request.clone().attach();
+        producer
+            .send_traced(BaseRecord::to("threaded").key("order-7").payload("{}"))
+            .map_err(|(e, _)| e)
+            .expect("enqueued");
+    }
+    producer.flush(WAIT).expect("delivered");
+    request.span().end();
+
+    let cconfig = consumer_config(&config, "threaded-readers");
+    let consumer = subscribe(&cconfig, "threaded");
+    let t = telemetry(&cconfig, &p);
+    let message = tokio::time::timeout(WAIT, consumer.recv())
+        .await
+        .expect("a message in time")
+        .expect("no error");
+    t.process(&message, || ());
+
+    let send = p.span("send threaded");
+    let process = p.span("process threaded");
+    assert_eq!(send.span_kind, SpanKind::Producer);
+    assert_eq!(send.parent_span_id, request.span().span_context().span_id());
+    assert_eq!(
+        attr(&send, "messaging.kafka.offset"),
+        Some(&Value::I64(message.offset()))
+    );
+    assert_eq!(
+        process.span_context.trace_id(),
+        request.span().span_context().trace_id()
+    );
+    assert_eq!(process.parent_span_id, send.span_context.span_id());
+    let e = HeadersExtractor::new(&message);
+    assert_eq!(
+        e.keys(),
+        ["traceparent"],
+        "tracewire's W3C propagator, no empty tracestate"
+    );
 }

@@ -628,6 +628,26 @@ async fn each_partition_and_error_gets_its_own_metric_series() {
     assert_eq!(series, [("0".to_owned(), 2.0), ("1".to_owned(), 3.0)]);
 }
 
+#[tokio::test]
+async fn the_duration_metric_is_the_send_spans_duration() {
+    let (_cluster, config) = mock_cluster(&["d"]);
+    let p = Pipeline::new();
+    let producer = builder(&config, &p).build();
+    producer
+        .send(FutureRecord::<str, str>::to("d").payload("x"), WAIT)
+        .await
+        .expect("delivered");
+    let span = p.span("send d");
+    let duration = span
+        .end_time
+        .duration_since(span.start_time)
+        .expect("ends after it starts");
+    assert_eq!(
+        p.histogram_sum("messaging.client.operation.duration"),
+        duration.as_secs_f64()
+    );
+}
+
 /// Compile-time check: the send future is `Send`, so it can be spawned on a multi-threaded
 /// runtime (it holds the span's context, never a context guard).
 #[test]

@@ -101,6 +101,28 @@ impl Pipeline {
     }
 }
 
+impl Pipeline {
+    /// The sum of every data point of the histogram `name`.
+    pub fn histogram_sum(&self, name: &str) -> f64 {
+        self.meter_provider.force_flush().expect("flush metrics");
+        let exports = self
+            .metric_exporter
+            .get_finished_metrics()
+            .expect("metrics");
+        let mut sum = 0.0;
+        if let Some(rm) = exports.last() {
+            for sm in rm.scope_metrics() {
+                for m in sm.metrics().filter(|m| m.name() == name) {
+                    if let AggregatedMetrics::F64(MetricData::Histogram(h)) = m.data() {
+                        sum += h.data_points().map(|p| p.sum()).sum::<f64>();
+                    }
+                }
+            }
+        }
+        sum
+    }
+}
+
 /// The value of attribute `key` in `attrs`.
 pub fn get<'a>(attrs: &'a [KeyValue], key: &str) -> Option<&'a Value> {
     attrs
