@@ -28,7 +28,7 @@
 //! - [`semconv`]: attribute keys (re-exported from `opentelemetry-semantic-conventions`, plus the
 //!   few keys tracewire needs that it lacks).
 //! - [`hex`]: lowercase hex encoding and strict decoding of ids, without heap allocation.
-//! - [`env`]: reading `OTEL_*` variables by the OpenTelemetry specification's rules.
+//! - [`env`](mod@env): reading `OTEL_*` variables by the OpenTelemetry specification's rules.
 //! - [`TraceIds`]: the current context's ids as a small `Copy` type.
 //!
 //! # MSRV
