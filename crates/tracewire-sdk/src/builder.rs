@@ -260,7 +260,20 @@ impl TracewireBuilder {
     /// sampling off (a warning says why) and the batch processor runs instead.
     pub fn with_tail_sampling(self, config: crate::tail::TailSamplingConfig) -> Self {
         self.with_exporter_processor(move |exporters, cx| {
-            crate::tail::pipeline(exporters, cx, config)
+            crate::tail::pipeline(exporters, cx, config, None)
+        })
+    }
+
+    /// [`with_tail_sampling`](Self::with_tail_sampling), with `observer` told of every decided
+    /// trace (its id, the decision and the policy that made it), for example to show users why
+    /// a trace was kept.
+    pub fn with_tail_sampling_observed(
+        self,
+        config: crate::tail::TailSamplingConfig,
+        observer: crate::tail::DecisionObserver,
+    ) -> Self {
+        self.with_exporter_processor(move |exporters, cx| {
+            crate::tail::pipeline(exporters, cx, config, Some(observer))
         })
     }
 

@@ -67,3 +67,47 @@ fn an_invalid_config_falls_back_to_exporting_everything() -> anyhow::Result<()> 
     guard.shutdown()?;
     Ok(())
 }
+
+#[test]
+fn with_tail_sampling_observed_reports_each_decision_and_its_policy() -> anyhow::Result<()> {
+    use std::sync::{Arc, Mutex};
+    use tracewire_sdk::tail::Decision;
+
+    let spans = InMemorySpanExporter::default();
+    let seen: Arc<Mutex<Vec<(Decision, Option<String>, usize)>>> = Arc::default();
+    let sink = Arc::clone(&seen);
+    let guard = Tracewire::builder()
+        .with_env(ENV)
+        .with_span_exporter(spans.clone())
+        .with_tail_sampling_observed(
+            TailSamplingConfig::from_yaml_str(
+                "policies: [{name: errors, type: status_code, status_code: {status_codes: [ERROR]}}]",
+            )?,
+            Arc::new(move |d| {
+                if let Ok(mut v) = sink.lock() {
+                    v.push((d.decision, d.policy.map(str::to_owned), d.spans));
+                }
+            }),
+        )
+        .build()?;
+    let tracer = guard.tracer("shop");
+    tracer.in_span("POST /checkout", |_| {
+        tracer.in_span("charge card", |cx| {
+            cx.span().set_status(Status::error("declined"))
+        });
+    });
+    tracer.in_span("GET /items", |_| {});
+    guard.force_flush()?;
+    let mut seen = seen.lock().map(|v| v.clone()).unwrap_or_default();
+    seen.sort_by_key(|(_, _, n)| *n);
+    assert_eq!(
+        seen,
+        vec![
+            (Decision::NotSampled, None, 1),
+            (Decision::Sampled, Some("errors".to_owned()), 2),
+        ]
+    );
+    assert_eq!(names(&spans), vec!["POST /checkout", "charge card"]);
+    guard.shutdown()?;
+    Ok(())
+}

@@ -3,20 +3,18 @@
 //! in-process view, OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, the console for a lone
 //! service without OTLP).
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context as _;
 use opentelemetry::KeyValue;
 use opentelemetry::metrics::{Meter, MeterProvider as _};
-use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{SdkTracer, Span, SpanData, SpanProcessor};
+use opentelemetry_sdk::trace::SdkTracer;
 use tracewire_core::env::OtelEnv;
 use tracewire_core::semconv::resource;
 use tracewire_propagation::Propagators;
 use tracewire_sdk::config::ExporterKind;
 use tracewire_sdk::sampler::{Rule, RuleSampler};
-use tracewire_sdk::tail::{TailSamplingConfig, TailSamplingProcessor};
+use tracewire_sdk::tail::TailSamplingConfig;
 use tracewire_sdk::{Guard, Tracewire};
 
 use crate::view::collect::{DecisionLog, SpanSink};
@@ -130,36 +128,10 @@ impl Telemetry {
         }
 
         let decisions = DecisionLog::default();
-        let observer = decisions.observer();
-        let config = tail.clone();
-        let failed: Arc<Mutex<Option<String>>> = Arc::default();
-        let failure = Arc::clone(&failed);
-        builder = builder.with_exporter_processor(move |exporters, cx| {
-            let diagnostics = cx.diagnostics.clone();
-            let built = TailSamplingProcessor::builder(exporters, config)
-                .with_max_export_batch_size(cx.batch.max_export_batch_size)
-                .with_drop_observer(Arc::new(move |n, reason| {
-                    diagnostics.record_dropped_spans(n, reason);
-                }))
-                .with_decision_observer(observer)
-                .build();
-            match built {
-                Ok(p) => TailPipeline(Some(p)),
-                Err(e) => {
-                    if let Ok(mut slot) = failure.lock() {
-                        *slot = Some(e.to_string());
-                    }
-                    TailPipeline(None)
-                }
-            }
-        });
-
         let guard = builder
+            .with_tail_sampling_observed(tail.clone(), decisions.observer())
             .build()
             .with_context(|| format!("setting up {service}'s telemetry"))?;
-        if let Some(e) = failed.lock().ok().and_then(|mut f| f.take()) {
-            anyhow::bail!("starting {service}'s tail sampler: {e}");
-        }
         let tracer = guard.tracer("tracewire-demo");
         Ok(Self {
             service,
@@ -189,40 +161,6 @@ impl Telemetry {
         self.guard
             .shutdown()
             .with_context(|| format!("shutting {service}'s telemetry down"))
-    }
-}
-
-/// The tail sampler, or nothing when it could not start (reported by [`Telemetry::start`]).
-#[derive(Debug)]
-struct TailPipeline(Option<TailSamplingProcessor>);
-
-impl SpanProcessor for TailPipeline {
-    fn on_start(&self, span: &mut Span, cx: &opentelemetry::Context) {
-        if let Some(p) = &self.0 {
-            p.on_start(span, cx);
-        }
-    }
-
-    fn on_end(&self, span: SpanData) {
-        if let Some(p) = &self.0 {
-            p.on_end(span);
-        }
-    }
-
-    fn force_flush(&self) -> OTelSdkResult {
-        self.0.as_ref().map_or(Ok(()), SpanProcessor::force_flush)
-    }
-
-    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
-        self.0
-            .as_ref()
-            .map_or(Ok(()), |p| p.shutdown_with_timeout(timeout))
-    }
-
-    fn set_resource(&mut self, resource: &opentelemetry_sdk::Resource) {
-        if let Some(p) = &mut self.0 {
-            p.set_resource(resource);
-        }
     }
 }
 

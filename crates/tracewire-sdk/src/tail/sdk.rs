@@ -9,7 +9,7 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
 
-use super::{TailSamplingConfig, TailSamplingProcessor};
+use super::{DecisionObserver, TailSamplingConfig, TailSamplingProcessor};
 use crate::ProcessorContext;
 use crate::batch::BatchProcessor;
 use crate::export::BoxSpanExporter;
@@ -27,6 +27,7 @@ pub(crate) fn pipeline(
     exporters: BoxSpanExporter,
     cx: &ProcessorContext,
     config: TailSamplingConfig,
+    observer: Option<DecisionObserver>,
 ) -> TailPipeline {
     if let Err(err) = config.validate() {
         tracing::warn!(%err, "tail sampling is off: its config is not valid; exporting every recorded trace the head sampler sampled");
@@ -43,13 +44,15 @@ pub(crate) fn pipeline(
         };
     }
     let diagnostics = cx.diagnostics.clone();
-    match TailSamplingProcessor::builder(exporters, config)
+    let mut builder = TailSamplingProcessor::builder(exporters, config)
         .with_max_export_batch_size(cx.batch.max_export_batch_size)
         .with_drop_observer(Arc::new(move |n, reason| {
             diagnostics.record_dropped_spans(n, reason);
-        }))
-        .build()
-    {
+        }));
+    if let Some(observer) = observer {
+        builder = builder.with_decision_observer(observer);
+    }
+    match builder.build() {
         Ok(p) => TailPipeline::Tail(p),
         Err(err) => {
             tracing::error!(%err, "cannot start tail sampling: spans are not exported");
