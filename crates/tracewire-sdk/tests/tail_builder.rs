@@ -74,7 +74,8 @@ fn with_tail_sampling_observed_reports_each_decision_and_its_policy() -> anyhow:
     use tracewire_sdk::tail::Decision;
 
     let spans = InMemorySpanExporter::default();
-    let seen: Arc<Mutex<Vec<(Decision, Option<String>, usize)>>> = Arc::default();
+    type Seen = Vec<(Decision, Option<String>, usize)>;
+    let seen: Arc<Mutex<Seen>> = Arc::default();
     let sink = Arc::clone(&seen);
     let guard = Tracewire::builder()
         .with_env(ENV)
