@@ -23,7 +23,7 @@ tasks:
   it            only the integration tests against the real broker (installs tansu if missing)
   layers        check the direction of dependencies between tracewire crates
   docs          build the API docs with warnings denied
-  build-all     build every example and bench
+  build-all     build every target (examples, binaries, tests and benches)
   bench         run every bench; prints ratios and allocations per operation
   fuzz [--seconds N]
                 run every fuzz target for N seconds each (default 60)

@@ -89,19 +89,13 @@ pub(crate) fn docs() -> Result<()> {
     )
 }
 
+/// Builds every target of every package (libraries, binaries, examples, tests and benches) in
+/// the test profile, with the test step's features, so it reuses that step's build; benches are
+/// compiled here, run by `cargo xtask bench` in the bench profile.
 pub(crate) fn build_all() -> Result<()> {
-    run_cmd(cargo().args([
-        "build",
-        "--workspace",
-        "--all-features",
-        "--examples",
-        "--bins",
-    ]))?;
-    run_cmd(cargo().args(["bench", "--workspace", "--all-features", "--no-run"]))
+    run_cmd(cargo().args(["build", "--workspace", "--all-features", "--all-targets"]))
 }
 
-/// Every bench. The Kafka producer bench runs against a local tansu broker, so the pinned
-/// binary is installed first and handed to it through `TRACEWIRE_TANSU`.
 pub(crate) fn bench(args: &[String]) -> Result<()> {
     let tansu = broker::ensure_installed()?;
     let mut cmd = cargo();
