@@ -5,7 +5,8 @@
 //!   span start/end, no broker. Target: at most 2.5x. Reference cases show the floor the
 //!   conventions set (an SDK span with the same attributes and a `traceparent` written on the
 //!   stack) and what the wrapper costs with nothing to do (no-op tracer, no metrics, no
-//!   injection), with the global tracer and propagator, and with an SDK meter provider.
+//!   injection), for a trace the sampler dropped (most sends of a head-sampled service), with
+//!   the global tracer and propagator, and with an SDK meter provider.
 //! - `broker`: throughput against a local tansu broker (started here, memory storage),
 //!   200-byte messages: a plain `FutureProducer` (baseline), the same adding one `traceparent`
 //!   header by hand, the least an application could do by hand for the same span (SDK span with
@@ -28,9 +29,9 @@
 //! `PRODUCER_PROFILE=<case>:<n> valgrind --tool=callgrind <bench binary>` runs one case `n` times
 //! and nothing else; the instructions per message are the difference between two runs with
 //! different `n`, divided by the difference of `n` (in-process cases: `raw`, `hand`, `floor`,
-//! `traced`, `noop`, `global`, `metered`; broker cases, with `--separate-threads=yes` to see the
+//! `traced`, `noop`, `unsampled`, `global`, `metered`; broker cases, with `--separate-threads=yes` to see the
 //! sending thread apart from librdkafka's: `broker-plain`, `broker-hand`, `broker-floor`,
-//! `broker-traced`, `broker-noinject`, `broker-noop`, each also with a `-window` suffix for the
+//! `broker-traced`, `broker-noinject`, `broker-noop`, `broker-unsampled`, each also with a `-window` suffix for the
 //! bounded window, and for `ThreadedProducer`: `broker-tplain`, `broker-thand`,
 //! `broker-ttraced`).
 
@@ -49,7 +50,7 @@ use opentelemetry::trace::{
 };
 use opentelemetry::{Context, KeyValue, StringValue};
 use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
-use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
+use opentelemetry_sdk::trace::{Sampler, SdkTracer, SdkTracerProvider};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::message::{Header, Headers as _, OwnedHeaders};
 use rdkafka::producer::future_producer::Delivery;
@@ -140,6 +141,19 @@ fn traced(config: &ClientConfig, tracer: SdkTracer) -> Traced {
         .build()
 }
 
+/// A tracer whose sampler drops every trace: spans that do not record but still carry a valid
+/// context (injected with the sampled flag off), as most sends of a head-sampled service.
+fn unsampled_tracer() -> SdkTracer {
+    static PROVIDER: OnceLock<SdkTracerProvider> = OnceLock::new();
+    PROVIDER
+        .get_or_init(|| {
+            SdkTracerProvider::builder()
+                .with_sampler(Sampler::AlwaysOff)
+                .build()
+        })
+        .tracer("bench")
+}
+
 fn noop(config: &ClientConfig) -> Traced<NoopTracer> {
     TracedProducer::builder(config.create::<FutureProducer>().expect("producer"))
         .with_client_config(config)
@@ -154,6 +168,7 @@ struct InProcess {
     tracer: SdkTracer,
     traced: Traced,
     noop: Traced<NoopTracer>,
+    unsampled: Traced,
     global: TracedProducer,
     metered: Traced,
     delivery: Delivery,
@@ -182,6 +197,7 @@ impl InProcess {
         Self {
             traced: traced(&config, tracer.clone()),
             noop: noop(&config),
+            unsampled: traced(&config, unsampled_tracer()),
             global: TracedProducer::from_config(&config).expect("producer"),
             metered,
             tracer,
@@ -247,6 +263,10 @@ impl InProcess {
         self.send(&self.noop)
     }
 
+    fn unsampled(&self) -> usize {
+        self.send(&self.unsampled)
+    }
+
     fn global(&self) -> usize {
         let (record, scope): (_, SendScope<BoxedSpan>) = self.global.start_send(record());
         scope.delivered(&self.delivery);
@@ -275,6 +295,7 @@ fn in_process(bench: &mut Bench, cases: &InProcess) {
             g.case("tracewire, no-op tracer, no metrics, no injection", || {
                 cases.noop()
             });
+            g.case("tracewire, trace not sampled", || cases.unsampled());
             g.case("tracewire, global tracer and propagator", || cases.global());
             g.case("tracewire, SDK meter provider", || cases.metered());
             g.case_iter("tracewire, 2000 sends in flight", |n| {
@@ -307,6 +328,7 @@ struct Broker {
     traced: Traced,
     no_inject: Traced,
     noop: Traced<NoopTracer>,
+    unsampled: Traced,
     threaded_plain: ThreadedProducer<DefaultProducerContext>,
     threaded_by_hand: ThreadedProducer<DefaultProducerContext>,
     threaded_traced: ThreadedProducer<TracedProducerContext<DefaultProducerContext, SdkTracer>>,
@@ -351,6 +373,7 @@ impl Broker {
             traced: traced(&config, provider.tracer("bench")),
             no_inject,
             noop: noop(&config),
+            unsampled: traced(&config, unsampled_tracer()),
             threaded_plain: config.create().expect("producer"),
             threaded_by_hand: config.create().expect("producer"),
             threaded_traced: config
@@ -451,6 +474,10 @@ impl Broker {
         self.send_all(n, || self.noop.send_result(record()).ok());
     }
 
+    fn unsampled(&self, n: u64) {
+        self.send_all(n, || self.unsampled.send_result(record()).ok());
+    }
+
     /// Sends `n` records through a `ThreadedProducer`, then waits until its own thread has
     /// served every delivery report (`flush` would serve them on this thread).
     fn threaded<C, F>(producer: &ThreadedProducer<C>, n: u64, mut send_one: F)
@@ -537,6 +564,7 @@ fn future_group(bench: &mut Bench, cases: &Broker, name: &str) {
         g.case_iter(TRACED_BROKER, |n| cases.traced(n));
         g.case_iter("TracedProducer, injection off", |n| cases.no_inject(n));
         g.case_iter("noop tracer, no metrics, no injection", |n| cases.noop(n));
+        g.case_iter("TracedProducer, trace not sampled", |n| cases.unsampled(n));
         // Throughput >= 0.95x the plain producer's is time <= 1/0.95 of it.
         g.target(TRACED_BROKER, Target::ratio(1.0 / 0.95));
     });
@@ -570,6 +598,7 @@ fn profile(spec: &str, provider: &SdkTracerProvider) {
             "traced" => Broker::traced,
             "noinject" => Broker::no_inject,
             "noop" => Broker::noop,
+            "unsampled" => Broker::unsampled,
             "tplain" => Broker::threaded_plain,
             "thand" => Broker::threaded_by_hand,
             "ttraced" => Broker::threaded_traced,
@@ -594,6 +623,7 @@ fn profile(spec: &str, provider: &SdkTracerProvider) {
         "floor" => InProcess::floor,
         "traced" => InProcess::traced,
         "noop" => InProcess::noop,
+        "unsampled" => InProcess::unsampled,
         "global" => InProcess::global,
         "metered" => InProcess::metered,
         other => {
@@ -636,8 +666,8 @@ fn main() {
     in_process(&mut bench, &cases);
 
     let mut broker_bench = Bench::new("producer")
-        .with_samples(11)
-        .with_sample_time_ms(100);
+        .with_samples(21)
+        .with_sample_time_ms(150);
     if let Some(cases) = Broker::start(&provider) {
         broker(&mut broker_bench, &cases);
     }

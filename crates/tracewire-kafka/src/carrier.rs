@@ -58,13 +58,14 @@
 use std::any::Any;
 use std::sync::Arc;
 
+use opentelemetry::baggage::BaggageExt as _;
 use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
 use opentelemetry::trace::{SpanContext, TraceContextExt as _};
 use opentelemetry::{Context, global};
 use rdkafka::Message;
 use rdkafka::message::{BorrowedHeaders, Header, OwnedHeaders};
 use tracewire_core::semconv::header;
-use tracewire_propagation::TraceContextPropagator;
+use tracewire_propagation::{BaggagePropagator, Format, Propagators, TraceContextPropagator};
 
 use crate::ffi;
 
@@ -261,9 +262,13 @@ pub(crate) enum Propagation {
     Global,
     /// One given to the builder.
     Custom(Arc<dyn TextMapPropagator + Send + Sync>),
-    /// tracewire-propagation's W3C propagator given to the builder: injected straight into the
-    /// headers, without a context holding the span or a `String` per value (ADR 0034).
-    TraceContext(TraceContextPropagator),
+    /// tracewire-propagation's W3C propagator given to the builder, alone or first in its
+    /// `tracecontext,baggage` composite (`composite`): injected straight into the headers,
+    /// without a context holding the span or a `String` per value (ADR 0034).
+    TraceContext {
+        w3c: TraceContextPropagator,
+        composite: Option<Arc<Propagators>>,
+    },
 }
 
 impl std::fmt::Debug for Propagation {
@@ -271,7 +276,10 @@ impl std::fmt::Debug for Propagation {
         match self {
             Self::Global => f.write_str("Global"),
             Self::Custom(_) => f.write_str("Custom"),
-            Self::TraceContext(_) => f.write_str("TraceContext"),
+            Self::TraceContext { composite, .. } => match composite {
+                None => f.write_str("TraceContext"),
+                Some(_) => f.write_str("TraceContext+Baggage"),
+            },
         }
     }
 }
@@ -282,10 +290,31 @@ impl Propagation {
     where
         P: TextMapPropagator + Send + Sync + 'static,
     {
-        match (&propagator as &dyn Any).downcast_ref::<TraceContextPropagator>() {
-            Some(w3c) => Self::TraceContext(*w3c),
-            None => Self::Custom(Arc::new(propagator)),
+        let any = &propagator as &dyn Any;
+        if let Some(w3c) = any.downcast_ref::<TraceContextPropagator>() {
+            return Self::TraceContext {
+                w3c: *w3c,
+                composite: None,
+            };
         }
+        if let Some(composite) = any.downcast_ref::<Propagators>() {
+            match composite.formats() {
+                [Format::TraceContext] => {
+                    return Self::TraceContext {
+                        w3c: TraceContextPropagator::new(),
+                        composite: None,
+                    };
+                }
+                [Format::TraceContext, Format::Baggage] => {
+                    return Self::TraceContext {
+                        w3c: TraceContextPropagator::new(),
+                        composite: Some(Arc::new(composite.clone())),
+                    };
+                }
+                _ => {}
+            }
+        }
+        Self::Custom(Arc::new(propagator))
     }
 
     /// Runs `f` with the propagator.
@@ -293,7 +322,10 @@ impl Propagation {
         match self {
             Self::Global => global::get_text_map_propagator(f),
             Self::Custom(p) => f(p.as_ref()),
-            Self::TraceContext(p) => f(p),
+            Self::TraceContext {
+                composite: Some(p), ..
+            } => f(p.as_ref()),
+            Self::TraceContext { w3c, .. } => f(w3c),
         }
     }
 
@@ -306,30 +338,32 @@ impl Propagation {
         sc: &SpanContext,
         headers: Option<OwnedHeaders>,
     ) -> Option<OwnedHeaders> {
-        let Self::TraceContext(w3c) = self else {
+        let Self::TraceContext { w3c, composite } = self else {
             let cx = parent.with_remote_span_context(sc.clone());
             let mut headers = headers;
             return Some(self.with(|p| inject_context(&cx, p, headers.take())));
         };
-        let headers = headers.map(|h| without_trace_headers(h, w3c));
-        let Some((traceparent, tracestate)) = w3c.header_values(parent, sc) else {
-            return headers;
-        };
-        let mut headers = headers.unwrap_or_else(|| {
-            OwnedHeaders::new_with_capacity(1 + usize::from(tracestate.is_some()))
-        });
-        ffi::add(
-            &mut headers,
-            header::TRACEPARENT.as_bytes(),
-            Some(&traceparent),
-        );
-        if let Some(tracestate) = tracestate {
-            ffi::add(
-                &mut headers,
-                header::TRACESTATE.as_bytes(),
-                Some(tracestate.as_bytes()),
-            );
+        // `TRACE_HEADERS` and the W3C fields cover every field of the composite too.
+        let mut headers = headers.map(|h| without_trace_headers(h, w3c));
+        if let Some((traceparent, tracestate)) = w3c.header_values(parent, sc) {
+            let h = headers.get_or_insert_with(|| {
+                OwnedHeaders::new_with_capacity(1 + usize::from(tracestate.is_some()))
+            });
+            ffi::add(h, header::TRACEPARENT.as_bytes(), Some(&traceparent));
+            if let Some(tracestate) = tracestate {
+                ffi::add(
+                    h,
+                    header::TRACESTATE.as_bytes(),
+                    Some(tracestate.as_bytes()),
+                );
+            }
         }
-        Some(headers)
+        // Baggage is the parent's (a new span adds none): written only when there is some.
+        if composite.is_some() && !parent.baggage().is_empty() {
+            let mut injector = HeadersInjector::new(headers);
+            BaggagePropagator::new().inject_context(parent, &mut injector);
+            headers = injector.into_headers();
+        }
+        headers
     }
 }

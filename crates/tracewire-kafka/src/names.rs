@@ -135,20 +135,20 @@ pub(crate) fn intern(value: &str) -> StringValue {
 
 /// The partition id as the string `messaging.destination.partition.id` wants.
 pub(crate) fn partition(partition: i32) -> Value {
-    static TABLE: OnceLock<Box<[Box<str>]>> = OnceLock::new();
-    if (0..STATIC_PARTITIONS).contains(&partition) {
-        let table = TABLE.get_or_init(|| {
-            (0..STATIC_PARTITIONS)
-                .map(|p| p.to_string().into_boxed_str())
-                .collect()
-        });
-        if let Some(s) = usize::try_from(partition).ok().and_then(|i| table.get(i)) {
-            let s: &'static str = s;
-            return Value::String(StringValue::from(s));
+    static TABLE: OnceLock<Box<[&'static str]>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        (0..STATIC_PARTITIONS)
+            .map(|p| leak(p.to_string()))
+            .collect()
+    });
+    // A negative id wraps to a huge index and misses the table like a large one.
+    match table.get(partition as u32 as usize) {
+        Some(s) => Value::String(StringValue::from(*s)),
+        None => {
+            let mut buf = itoa::Buffer::new();
+            Value::String(buf.format(partition).to_owned().into())
         }
     }
-    let mut buf = itoa::Buffer::new();
-    Value::String(buf.format(partition).to_owned().into())
 }
 
 #[cfg(test)]

@@ -48,7 +48,18 @@
 //! [`ProducerBuilder::with_propagator`] sets another) after removing every earlier trace header,
 //! so a retried or forwarded record carries exactly one trace context; see
 //! [`carrier`](crate::carrier). [`ProducerBuilder::with_injection`] turns injection off (for
-//! brokers older than Kafka 0.11, which reject headers).
+//! brokers older than Kafka 0.11, which reject headers). Give tracewire-propagation's W3C
+//! propagator to the builder for the cheapest injection (see `with_propagator`).
+//!
+//! # Cost
+//!
+//! Measured in `benches/producer.rs` and docs/adr/0034: the send span, its attributes and the
+//! injected header cost about three times a bare SDK span start/end, most of it the SDK's own
+//! work for a span with the conventions' attributes. A [`ThreadedProducer`] with
+//! [`TracedProducerContext`](crate::TracedProducerContext) ends spans on the producer's polling
+//! thread instead of the sending one.
+//!
+//! [`ThreadedProducer`]: rdkafka::producer::ThreadedProducer
 //!
 //! Spec: [OpenTelemetry semantic conventions for Kafka](https://opentelemetry.io/docs/specs/semconv/messaging/kafka/).
 
@@ -171,9 +182,14 @@ impl<C: ClientContext + 'static, R, T> ProducerBuilder<C, R, T> {
         }
     }
 
-    /// Injects with `propagator` instead of the globally installed one. tracewire-propagation's
-    /// [`TraceContextPropagator`](tracewire_propagation::TraceContextPropagator) is recognised
-    /// and writes `traceparent` straight into the headers (the same headers, fewer steps).
+    /// Injects with `propagator` instead of the globally installed one.
+    ///
+    /// tracewire-propagation's
+    /// [`TraceContextPropagator`](tracewire_propagation::TraceContextPropagator), and its
+    /// [`Propagators`](tracewire_propagation::Propagators) for `tracecontext` or
+    /// `tracecontext,baggage`, are recognised: `traceparent` is then written straight into the
+    /// headers from the span, without a `Context` or a `String` per message (the same headers as
+    /// through the propagator's `inject_context`; docs/adr/0034).
     pub fn with_propagator<P>(mut self, propagator: P) -> Self
     where
         P: TextMapPropagator + Send + Sync + 'static,

@@ -127,7 +127,8 @@ impl<C, T> ProducerContextBuilder<C, T> {
     }
 
     /// Injects with `propagator` instead of the globally installed one (see
-    /// [`ProducerBuilder::with_propagator`](crate::ProducerBuilder::with_propagator)).
+    /// [`ProducerBuilder::with_propagator`](crate::ProducerBuilder::with_propagator) for the
+    /// propagators injected directly).
     pub fn with_propagator<P>(mut self, propagator: P) -> Self
     where
         P: TextMapPropagator + Send + Sync + 'static,

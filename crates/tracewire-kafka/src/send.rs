@@ -71,10 +71,7 @@ impl Settings {
     }
 
     pub(crate) fn build(self) -> Arc<Common> {
-        let mut span_client = Vec::with_capacity(self.client.count(true));
-        self.client.push(&mut span_client, true);
         Arc::new(Common {
-            span_client: span_client.into(),
             propagation: self.propagation,
             inject: self.inject,
             record_key: self.record_key,
@@ -87,9 +84,6 @@ impl Settings {
 /// Everything but the tracer, shared by a producer and its sends in flight.
 #[derive(Debug)]
 pub(crate) struct Common {
-    /// The client's span attributes, built once (its strings are interned, so cloning them per
-    /// span copies pointers).
-    span_client: Box<[KeyValue]>,
     propagation: Propagation,
     inject: bool,
     record_key: bool,
@@ -128,7 +122,7 @@ impl Common {
         // list never grows.
         let count = START_ATTRS
             + usize::from(record.partition.is_some())
-            + self.span_client.len()
+            + self.client.count(true)
             + usize::from(key.is_some())
             + usize::from(record.tombstone)
             + DELIVERY_ATTRS;
@@ -146,7 +140,9 @@ impl Common {
                 attrs::partition(p),
             ));
         }
-        attrs.extend_from_slice(&self.span_client);
+        // Interned strings: building these attributes copies pointers (cloning pre-built
+        // `KeyValue`s costs more, matching on every variant).
+        self.client.push(&mut attrs, true);
         if let Some(kv) = key {
             attrs.push(kv);
         }
@@ -156,9 +152,10 @@ impl Common {
                 true,
             ));
         }
-        let mut builder = SpanBuilder::from_name(topic.span_name(record.topic))
-            .with_kind(SpanKind::Producer)
-            .with_attributes(attrs);
+        let mut builder =
+            SpanBuilder::from_name(topic.span_name(record.topic)).with_kind(SpanKind::Producer);
+        // Set, not `with_attributes`, which collects its argument into a new list.
+        builder.attributes = Some(attrs);
         // With metrics on, one clock reading is both the span's start time and the start of
         // the duration metric (and one at the end both its end and the duration's): two
         // readings per message instead of four.

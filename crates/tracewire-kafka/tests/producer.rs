@@ -383,23 +383,41 @@ async fn w3c_direct_injection_replaces_stale_headers_and_keeps_the_rest() {
     );
 }
 
-/// The direct W3C path writes what the generic propagator path writes for the same parent,
-/// including a tracestate with members opentelemetry's `TraceState` cannot hold.
+/// The direct W3C path (tracewire's `TraceContextPropagator`, alone or first in its
+/// `tracecontext,baggage` composite) writes what the generic propagator path writes for the
+/// same parent: a tracestate with members opentelemetry's `TraceState` cannot hold, and the
+/// parent's baggage.
 #[tokio::test]
 async fn w3c_direct_injection_matches_the_propagator_path() {
-    use opentelemetry::propagation::TextMapPropagator as _;
-    use tracewire_propagation::{Format, Propagators, TraceContextPropagator as W3c};
+    use opentelemetry::KeyValue;
+    use opentelemetry::baggage::BaggageExt as _;
+    use opentelemetry::propagation::{TextMapCompositePropagator, TextMapPropagator as _};
+    use tracewire_propagation::{
+        BaggagePropagator as Bag, Propagators, TraceContextPropagator as W3c,
+    };
 
     let (_cluster, config) = mock_cluster(&["same"]);
     let p = Pipeline::new();
-    let direct = builder(&config, &p).with_propagator(W3c::new()).build();
-    // The same propagator inside tracewire's composite: not recognised, so injected through
-    // the `TextMapPropagator` interface with a context holding the span.
-    let generic = builder(&config, &p)
-        .with_propagator(Propagators::new([Format::TraceContext]))
-        .build();
-    assert!(format!("{direct:?}").contains("TraceContext"), "{direct:?}");
-    assert!(format!("{generic:?}").contains("Custom"), "{generic:?}");
+    let build = |producer: ProducerBuilder<_, _, _>| producer.build();
+    let direct = build(builder(&config, &p).with_propagator(W3c::new()));
+    let direct_both = build(builder(&config, &p).with_propagator(Propagators::default()));
+    // The same propagators inside opentelemetry's composite: not recognised, so injected
+    // through the `TextMapPropagator` interface with a context holding the span.
+    let generic = build(
+        builder(&config, &p)
+            .with_propagator(TextMapCompositePropagator::new(vec![Box::new(W3c::new())])),
+    );
+    let generic_both = build(builder(&config, &p).with_propagator(
+        TextMapCompositePropagator::new(vec![Box::new(W3c::new()), Box::new(Bag::new())]),
+    ));
+    for (producer, want) in [
+        (&direct, "TraceContext"),
+        (&direct_both, "TraceContext+Baggage"),
+        (&generic, "Custom"),
+        (&generic_both, "Custom"),
+    ] {
+        assert!(format!("{producer:?}").contains(want), "{producer:?}");
+    }
     let incoming = OwnedHeaders::new()
         .insert(Header {
             key: "traceparent",
@@ -409,35 +427,52 @@ async fn w3c_direct_injection_matches_the_propagator_path() {
             key: "tracestate",
             value: Some("congo=t61rcWkgMzE,t@x@y=1"),
         });
-    let parent = W3c::new().extract(&tracewire_kafka::HeadersExtractor::from_headers(&incoming));
-    assert!(parent.span().span_context().is_valid());
+    let extracted = W3c::new().extract(&tracewire_kafka::HeadersExtractor::from_headers(&incoming));
+    assert!(extracted.span().span_context().is_valid());
+    let with_baggage = extracted.with_baggage(vec![KeyValue::new("user.id", "u-7")]);
 
-    let mut sent = Vec::new();
-    for producer in [&direct, &generic] {
+    type Sent = (Vec<String>, Option<String>, Option<String>);
+    let send = |producer: &TracedProducer<_, _, _>, parent: &Context| -> Sent {
         let _g = parent.clone().attach();
         let (record, scope) =
             producer.start_send(FutureRecord::<str, str>::to("same").payload("x"));
         let headers = record.headers.expect("headers written");
-        let read = |name: &str| {
-            let e = tracewire_kafka::HeadersExtractor::from_headers(&headers);
-            opentelemetry::propagation::Extractor::get(&e, name).map(str::to_owned)
-        };
-        let names: Vec<String> = {
-            let e = tracewire_kafka::HeadersExtractor::from_headers(&headers);
-            opentelemetry::propagation::Extractor::keys(&e)
-                .into_iter()
-                .map(str::to_owned)
-                .collect()
-        };
+        let e = tracewire_kafka::HeadersExtractor::from_headers(&headers);
+        let read =
+            |name: &str| opentelemetry::propagation::Extractor::get(&e, name).map(str::to_owned);
         assert_eq!(
             read("traceparent"),
             Some(traceparent_of(scope.span_context()))
         );
-        sent.push((names, read("tracestate")));
+        let names = opentelemetry::propagation::Extractor::keys(&e)
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        (names, read("tracestate"), read("baggage"))
+    };
+    for parent in [&extracted, &with_baggage] {
+        let one = send(&direct, parent);
+        assert_eq!(
+            one,
+            send(&generic, parent),
+            "W3C alone: direct and generic agree"
+        );
+        assert_eq!(one.0, ["traceparent", "tracestate"]);
+        assert_eq!(one.1.as_deref(), Some("congo=t61rcWkgMzE,t@x@y=1"));
+        let both = send(&direct_both, parent);
+        assert_eq!(
+            both,
+            send(&generic_both, parent),
+            "with baggage: direct and generic agree"
+        );
     }
-    assert_eq!(sent[0], sent[1], "direct and generic paths agree");
-    assert_eq!(sent[0].0, ["traceparent", "tracestate"]);
-    assert_eq!(sent[0].1.as_deref(), Some("congo=t61rcWkgMzE,t@x@y=1"));
+    let both = send(&direct_both, &with_baggage);
+    assert_eq!(both.0, ["traceparent", "tracestate", "baggage"]);
+    assert_eq!(both.2.as_deref(), Some("user.id=u-7"));
+    assert_eq!(
+        send(&direct_both, &extracted).0,
+        ["traceparent", "tracestate"]
+    );
 }
 
 #[test]
