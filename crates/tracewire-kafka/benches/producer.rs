@@ -2,7 +2,9 @@
 //!
 //! - `in-process`: the per-message instrumentation (send span with its attributes, context
 //!   injected into the headers, delivery attributes, span end, send metrics) against a raw SDK
-//!   span start/end, no broker. Target: at most 2.5x. Reference cases show the floor the
+//!   span start/end, no broker. Target: at most 2.5x (set on the case with the send metrics to
+//!   a no-op meter, and on the case without them: the measure is span and injection).
+//!   Reference cases show the floor the
 //!   conventions set (an SDK span with the same attributes and a `traceparent` written on the
 //!   stack) and what the wrapper costs with nothing to do (no-op tracer, no metrics, no
 //!   injection), for a trace the sampler dropped (most sends of a head-sampled service), with
@@ -29,7 +31,7 @@
 //! `PRODUCER_PROFILE=<case>:<n> valgrind --tool=callgrind <bench binary>` runs one case `n` times
 //! and nothing else; the instructions per message are the difference between two runs with
 //! different `n`, divided by the difference of `n` (in-process cases: `raw`, `hand`, `floor`,
-//! `traced`, `noop`, `unsampled`, `global`, `metered`; broker cases, with `--separate-threads=yes` to see the
+//! `traced`, `nometrics`, `noop`, `unsampled`, `global`, `metered`; broker cases, with `--separate-threads=yes` to see the
 //! sending thread apart from librdkafka's: `broker-plain`, `broker-hand`, `broker-floor`,
 //! `broker-traced`, `broker-noinject`, `broker-noop`, `broker-unsampled`, each also with a `-window` suffix for the
 //! bounded window, and for `ThreadedProducer`: `broker-tplain`, `broker-thand`,
@@ -169,6 +171,7 @@ struct InProcess {
     traced: Traced,
     noop: Traced<NoopTracer>,
     unsampled: Traced,
+    no_metrics: Traced,
     global: TracedProducer,
     metered: Traced,
     delivery: Delivery,
@@ -198,6 +201,14 @@ impl InProcess {
             traced: traced(&config, tracer.clone()),
             noop: noop(&config),
             unsampled: traced(&config, unsampled_tracer()),
+            no_metrics: TracedProducer::builder(
+                config.create::<FutureProducer>().expect("producer"),
+            )
+            .with_client_config(&config)
+            .with_tracer(tracer.clone())
+            .with_propagator(TraceContextPropagator::new())
+            .without_metrics()
+            .build(),
             global: TracedProducer::from_config(&config).expect("producer"),
             metered,
             tracer,
@@ -267,6 +278,10 @@ impl InProcess {
         self.send(&self.unsampled)
     }
 
+    fn no_metrics(&self) -> usize {
+        self.send(&self.no_metrics)
+    }
+
     fn global(&self) -> usize {
         let (record, scope): (_, SendScope<BoxedSpan>) = self.global.start_send(record());
         scope.delivered(&self.delivery);
@@ -282,6 +297,7 @@ const RAW: &str = "raw SDK span start/end";
 const HAND: &str = "raw SDK span + traceparent header by hand";
 const FLOOR: &str = "floor: SDK span with the same attributes + header on the stack";
 const TRACED: &str = "tracewire send span + injection + delivery";
+const TRACED_NO_METRICS: &str = "tracewire send span + injection + delivery, no metrics";
 
 fn in_process(bench: &mut Bench, cases: &InProcess) {
     bench.group(
@@ -292,6 +308,9 @@ fn in_process(bench: &mut Bench, cases: &InProcess) {
             g.case(FLOOR, || cases.floor());
             g.case(TRACED, || cases.traced());
             g.target(TRACED, Target::ratio(2.5));
+            // The measure: span and injection, without the metric points.
+            g.case(TRACED_NO_METRICS, || cases.no_metrics());
+            g.target(TRACED_NO_METRICS, Target::ratio(2.5));
             g.case("tracewire, no-op tracer, no metrics, no injection", || {
                 cases.noop()
             });
@@ -624,6 +643,7 @@ fn profile(spec: &str, provider: &SdkTracerProvider) {
         "traced" => InProcess::traced,
         "noop" => InProcess::noop,
         "unsampled" => InProcess::unsampled,
+        "nometrics" => InProcess::no_metrics,
         "global" => InProcess::global,
         "metered" => InProcess::metered,
         other => {
