@@ -8,6 +8,8 @@
 //!
 //! - [`TracedProducer`]: a `FutureProducer` whose sends make `send {topic}` PRODUCER spans,
 //!   ended at the delivery report, with the context injected into the message headers;
+//! - [`TracedProducerContext`]: the same spans for `BaseProducer` and `ThreadedProducer`, ended
+//!   in librdkafka's delivery callback, off the sending thread;
 //! - [`ConsumerTelemetry`]: `process {topic}` CONSUMER spans around handlers (one message,
 //!   sync or async, or a batch with one link per message), `poll {topic}` CLIENT spans, and a
 //!   [`StreamConsumer`](rdkafka::consumer::StreamConsumer) adapter ([`TracedStream`]);
