@@ -599,18 +599,13 @@ fn profile(spec: &str, provider: &SdkTracerProvider) {
     let (name, n) = spec.split_once(':').unwrap_or((spec, "10000"));
     let n: u64 = n.parse().unwrap_or(10_000);
     if let Some(case) = name.strip_prefix("broker-") {
-        let Some(cases) = Broker::start(provider) else {
-            std::process::exit(2);
-        };
         // `broker-<case>-window`: at most `WINDOW` in flight.
-        let case = match case.strip_suffix("-window") {
-            Some(c) => {
-                cases.window.set(WINDOW);
-                c
-            }
-            None => case,
+        let (case, window) = match case.strip_suffix("-window") {
+            Some(c) => (c, WINDOW),
+            None => (case, usize::MAX),
         };
-        let run = match case {
+        // The case is known before the broker starts: exiting later would leave it running.
+        let run: fn(&Broker, u64) = match case {
             "plain" => Broker::plain,
             "hand" => Broker::by_hand,
             "floor" => Broker::floor,
@@ -626,6 +621,10 @@ fn profile(spec: &str, provider: &SdkTracerProvider) {
                 std::process::exit(2);
             }
         };
+        let Some(cases) = Broker::start(provider) else {
+            std::process::exit(2);
+        };
+        cases.window.set(window);
         // The first sends connect and fetch metadata: not part of the count.
         run(&cases, 100);
         run(&cases, n);
