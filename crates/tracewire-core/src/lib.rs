@@ -30,6 +30,7 @@
 //! - [`hex`]: lowercase hex encoding and strict decoding of ids, without heap allocation.
 //! - [`env`](mod@env): reading `OTEL_*` variables by the OpenTelemetry specification's rules.
 //! - [`TraceIds`]: the current context's ids as a small `Copy` type.
+//! - [`otel`]: the global tracer resolved on first use, and instrumentation scopes.
 //!
 //! # MSRV
 //!
@@ -38,6 +39,7 @@
 pub mod env;
 pub mod hex;
 mod ids;
+pub mod otel;
 pub mod semconv;
 
 pub use ids::TraceIds;

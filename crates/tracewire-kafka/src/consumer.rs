@@ -207,7 +207,7 @@ impl ConsumerTelemetry<GlobalTracer> {
     /// A builder with the global tracer and propagator and no client attributes.
     pub fn builder() -> ConsumerBuilder<GlobalTracer> {
         ConsumerBuilder {
-            tracer: GlobalTracer::default(),
+            tracer: crate::otel::global_tracer(),
             propagation: Propagation::Global,
             parent_mode: ParentMode::default(),
             record_key: true,

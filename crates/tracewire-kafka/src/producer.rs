@@ -155,7 +155,7 @@ impl<C: ClientContext + 'static, R> TracedProducer<C, R, GlobalTracer> {
     pub fn builder(producer: FutureProducer<C, R>) -> ProducerBuilder<C, R, GlobalTracer> {
         ProducerBuilder {
             producer,
-            tracer: GlobalTracer::default(),
+            tracer: crate::otel::global_tracer(),
             settings: Settings::default(),
         }
     }

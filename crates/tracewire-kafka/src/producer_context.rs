@@ -103,7 +103,7 @@ impl<C> TracedProducerContext<C, GlobalTracer> {
     pub fn builder(inner: C) -> ProducerContextBuilder<C, GlobalTracer> {
         ProducerContextBuilder {
             inner,
-            tracer: GlobalTracer::default(),
+            tracer: crate::otel::global_tracer(),
             settings: Settings::default(),
         }
     }

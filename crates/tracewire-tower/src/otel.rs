@@ -1,40 +1,25 @@
 //! The default tracer and propagator: the ones installed globally, resolved when first used.
 
 use std::borrow::Cow;
-use std::sync::{Arc, OnceLock};
 
-use opentelemetry::global::{self, BoxedSpan, BoxedTracer};
+use opentelemetry::global;
 use opentelemetry::propagation::text_map_propagator::FieldIter;
 use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
-use opentelemetry::trace::{SpanBuilder, Tracer};
 use opentelemetry::{Context, InstrumentationScope};
 
 /// The instrumentation scope of tracewire-tower's spans and metrics.
 pub(crate) fn scope() -> InstrumentationScope {
-    InstrumentationScope::builder("tracewire-tower")
-        .with_version(env!("CARGO_PKG_VERSION"))
-        .with_schema_url(tracewire_core::semconv::SCHEMA_URL)
-        .build()
+    tracewire_core::otel::scope("tracewire-tower", env!("CARGO_PKG_VERSION"))
 }
 
-/// The globally installed tracer provider's tracer, resolved on the first span.
-///
-/// Install the tracer provider (`opentelemetry::global::set_tracer_provider`) before the first
-/// request; a layer built earlier picks it up then. Spans of the global tracer are boxed trait
-/// objects; pass a concrete tracer with `with_tracer` to avoid that allocation per span.
-#[derive(Debug, Clone, Default)]
-pub struct GlobalTracer {
-    inner: Arc<OnceLock<BoxedTracer>>,
-}
+/// The globally installed tracer provider's tracer, resolved on the first span (install the
+/// provider before the first request; a layer or client built earlier picks it up then). Give the
+/// builder a concrete tracer (`with_tracer`) to avoid the boxed span of the global tracer.
+pub type GlobalTracer = tracewire_core::otel::LazyGlobalTracer;
 
-impl Tracer for GlobalTracer {
-    type Span = BoxedSpan;
-
-    fn build_with_context(&self, builder: SpanBuilder, parent_cx: &Context) -> Self::Span {
-        self.inner
-            .get_or_init(|| global::tracer_with_scope(scope()))
-            .build_with_context(builder, parent_cx)
-    }
+/// The default tracer: the global one, for this crate's scope.
+pub(crate) fn global_tracer() -> GlobalTracer {
+    GlobalTracer::new(scope)
 }
 
 /// The globally installed propagator (`opentelemetry::global::set_text_map_propagator`), read on

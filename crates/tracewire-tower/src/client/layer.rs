@@ -48,7 +48,7 @@ impl ClientLayer {
             known_methods: KnownMethods::from_env(),
             baggage: BaggagePolicy::default(),
             meter: None,
-            tracer: Arc::new(GlobalTracer::default()),
+            tracer: Arc::new(crate::otel::global_tracer()),
             propagator: Arc::new(GlobalPropagator),
         }
     }

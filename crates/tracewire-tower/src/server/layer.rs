@@ -94,7 +94,7 @@ impl ServerLayer {
                 tls: false,
                 meter: None,
             },
-            tracer: Arc::new(GlobalTracer::default()),
+            tracer: Arc::new(crate::otel::global_tracer()),
             propagator: Arc::new(GlobalPropagator),
             route: DefaultRoute,
             filter: (),
