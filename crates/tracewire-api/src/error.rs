@@ -96,20 +96,30 @@ impl SpanExt for SpanRef<'_> {
     }
 
     fn set_error<E: Error + ?Sized>(&self, error: &E) {
-        if self.is_recording() {
-            let type_name = type_name_of::<E>();
-            let message = error.to_string();
-            self.set_attribute(KeyValue::new(
-                semconv::attribute::ERROR_TYPE,
-                type_name.unwrap_or(semconv::OTHER),
-            ));
-            self.add_event(
-                semconv::EXCEPTION_EVENT_NAME,
-                exception_attributes(error, type_name, Some(message.clone())),
-            );
-            self.set_status(Status::error(message));
-        }
+        fail(self, error, type_name_of::<E>());
     }
+}
+
+/// [`SpanExt::set_error`] with the type name given: `error.type`, the `exception` event, and
+/// status `Error` with the error's message. `in_span` records an `Err` with it too.
+pub(crate) fn fail<E: Error + ?Sized>(
+    span: &SpanRef<'_>,
+    error: &E,
+    type_name: Option<&'static str>,
+) {
+    if !span.is_recording() {
+        return;
+    }
+    let message = error.to_string();
+    span.set_attribute(KeyValue::new(
+        semconv::attribute::ERROR_TYPE,
+        type_name.unwrap_or(semconv::OTHER),
+    ));
+    span.add_event(
+        semconv::EXCEPTION_EVENT_NAME,
+        exception_attributes(error, type_name, Some(message.clone())),
+    );
+    span.set_status(Status::error(message));
 }
 
 /// [`SpanExt::record_exception`] for an owned span of any type.

@@ -21,7 +21,7 @@ use opentelemetry::KeyValue;
 use opentelemetry::trace::{SpanRef, Status};
 use tracewire_core::semconv;
 
-use crate::error::{exception_attributes, type_name_of};
+use crate::error::{fail, type_name_of};
 
 /// `error.type` and `exception.type` of a panic.
 pub const PANIC_TYPE: &str = "panic";
@@ -142,27 +142,10 @@ pub(crate) fn record_outcome<O: Outcome + ?Sized>(
     ok_status: bool,
 ) {
     match outcome.failure() {
-        Some(failure) => record_failure(span, failure),
+        Some(failure) => fail(span, failure.error, failure.type_name),
         None if ok_status => span.set_status(Status::Ok),
         None => {}
     }
-}
-
-/// Status `Error` with the message, `error.type`, and the `exception` event.
-pub(crate) fn record_failure(span: &SpanRef<'_>, failure: Failure<'_>) {
-    if !span.is_recording() {
-        return;
-    }
-    let message = failure.error.to_string();
-    span.set_attribute(KeyValue::new(
-        semconv::attribute::ERROR_TYPE,
-        failure.type_name.unwrap_or(semconv::OTHER),
-    ));
-    span.add_event(
-        semconv::EXCEPTION_EVENT_NAME,
-        exception_attributes(failure.error, failure.type_name, Some(message.clone())),
-    );
-    span.set_status(Status::error(message));
 }
 
 /// The message of a panic payload (`&str` and `String` payloads; others have none).
