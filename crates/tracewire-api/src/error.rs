@@ -11,7 +11,8 @@
 //!
 //! - `exception.type`: the error's type name (`std::any::type_name`, e.g.
 //!   `std::io::error::Error`); omitted when only a trait object is known (`&dyn Error`,
-//!   `Box<dyn Error>`), since a Rust trait object does not know its concrete type's name;
+//!   `Box<dyn Error>`, [`DynError`]), since a Rust trait object does not know
+//!   its concrete type's name;
 //! - `exception.message`: the error's own message (its `Display`), without its causes;
 //! - `exception.stacktrace`, only when the error has a `source()`: the error and its chain of
 //!   causes in the form Rust users know from `anyhow` and `eyre`:
@@ -61,6 +62,8 @@ use std::fmt::Write as _;
 use opentelemetry::KeyValue;
 use opentelemetry::trace::{Span, SpanRef, Status};
 use tracewire_core::semconv;
+
+use crate::outcome::DynError;
 
 /// How many causes the chain in `exception.stacktrace` lists at most.
 const MAX_CAUSES: usize = 32;
@@ -149,10 +152,11 @@ pub fn set_error<S: Span + ?Sized, E: Error + ?Sized>(span: &mut S, error: &E) {
     }
 }
 
-/// The type name of `E`, unless it is a trait object (whose name says nothing).
+/// The type name of `E`, unless it is a trait object or [`DynError`] (whose names say nothing
+/// about the error behind them).
 pub(crate) fn type_name_of<E: ?Sized>() -> Option<&'static str> {
     let name = std::any::type_name::<E>();
-    (!name.starts_with("dyn ")).then_some(name)
+    (!name.starts_with("dyn ") && name != std::any::type_name::<DynError>()).then_some(name)
 }
 
 /// The attributes of the `exception` event for `error`.

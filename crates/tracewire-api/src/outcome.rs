@@ -48,9 +48,10 @@ impl<'a> Failure<'a> {
     /// A failure whose static type is known: `exception.type` and `error.type` are its type
     /// name (`std::any::type_name`).
     pub fn of<E: Error>(error: &'a E) -> Self {
-        let type_name =
-            type_name_of::<E>().filter(|name| *name != std::any::type_name::<DynError>());
-        Self { error, type_name }
+        Self {
+            error,
+            type_name: type_name_of::<E>(),
+        }
     }
 
     /// A failure from a trait object: no type name is recorded (`error.type` is `_OTHER`).

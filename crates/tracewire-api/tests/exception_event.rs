@@ -117,3 +117,30 @@ fn unsampled_spans_record_nothing() {
         });
     assert!(pipeline.spans().is_empty());
 }
+
+#[test]
+fn set_error_with_a_dyn_error_records_no_type_name() {
+    // The same rule as `in_span` with a `Result<_, DynError>`: the boxed error's concrete type
+    // is unknown, so `error.type` is `_OTHER` rather than the wrapper's name.
+    let pipeline = InMemoryPipeline::new();
+    pipeline.tracer("t").in_span("boxed", |cx| {
+        let err = tracewire_api::DynError::new("no route");
+        cx.span().set_error(&err);
+        cx.span().record_exception(&err);
+    });
+    let tree = pipeline.tree();
+    let span = tree
+        .span("boxed")
+        .assert_status_error("no route")
+        .assert_attribute("error.type", "_OTHER")
+        .assert_event_count("exception", 2);
+    for event in span.events() {
+        assert!(
+            event
+                .attributes
+                .iter()
+                .all(|kv| kv.key.as_str() != "exception.type"),
+            "{event:?}"
+        );
+    }
+}
