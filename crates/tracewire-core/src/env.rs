@@ -11,7 +11,8 @@
 //! - durations and timeouts are integer milliseconds.
 //!
 //! A warning is logged through `tracing` once per variable per process, never per read, and never
-//! shows the value of a variable that may hold secrets (any name containing `HEADERS`).
+//! shows the value of a variable that may hold secrets (any name containing `HEADERS`, `KEY` or
+//! `PASSWORD`; see [`is_secret`]).
 //! Nothing here panics, whatever the environment holds (non-UTF-8 values included).
 //!
 //! Values are read through an [`EnvSource`], so tests and embedders can supply their own map
