@@ -327,10 +327,10 @@ impl Injector for HeaderInjector<'_> {
 /// - [`get_all`](Extractor::get_all): every value in order, `None` (without allocating) when the
 ///   header is absent; a value that is not UTF-8 is returned as [`INVALID_VALUE`] so that it
 ///   counts as malformed rather than missing.
+/// - [`keys`](Extractor::keys): every header name once, lowercase.
 ///
 /// Header values hold printable ASCII, tabs and, rarely, bytes above `0x7f` (which no
 /// propagation format allows, so their parsers reject them).
-/// - [`keys`](Extractor::keys): every header name once, lowercase.
 #[derive(Debug, Clone, Copy)]
 pub struct HeaderExtractor<'a>(pub &'a HeaderMap);
 

@@ -43,7 +43,9 @@
 //! - `none` together with other names warns once and is ignored.
 //!
 //! Extraction runs the propagators in order on the same `Context`, so a later one's span context
-//! wins when several formats carry one; injection writes every format.
+//! wins when several formats carry one; injection writes every format. `baggage` replaces the
+//! `Context`'s baggage with the header's (as opentelemetry's own propagator does), while `jaeger`
+//! adds its `uberctx-*` entries to it: list `jaeger` after `baggage` to keep both.
 
 use std::collections::HashSet;
 use std::sync::{Mutex, OnceLock};

@@ -37,7 +37,7 @@
 //! `@`, or more than 13 characters after the `@`), and its member list is private. The
 //! [`TraceContextPropagator`](crate::TraceContextPropagator) puts what `TraceState` can hold into
 //! the span context and keeps the whole validated list in the extracted `Context`, so the
-//! `tracestate` is sent on unchanged; see `docs/adr/0001-tracestate-keys.md`.
+//! `tracestate` is sent on unchanged; see `docs/adr/0002-tracestate-keys.md`.
 
 use std::sync::Arc;
 
@@ -49,7 +49,7 @@ use crate::report::{Problem, report};
 /// Most members a `tracestate` may have.
 pub const MAX_MEMBERS: usize = 32;
 
-/// Most characters of a key, and of a value.
+/// Most characters of a key.
 pub const MAX_KEY_LEN: usize = 256;
 
 /// Most characters of a value.
