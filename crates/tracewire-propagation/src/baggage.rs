@@ -823,6 +823,25 @@ mod tests {
     }
 
     #[test]
+    fn the_minimum_64_members_in_8192_bytes_are_kept_both_ways() {
+        // 64 members filling exactly 8192 bytes, each with an escape and a property: the
+        // specification's minimum must be extracted and sent on whole.
+        let mut members: Vec<String> = (0..64).map(|i| format!("k{i:02}=%2C;p")).collect();
+        let used = members.iter().map(String::len).sum::<usize>() + 63;
+        let (per, extra) = ((8192 - used) / 64, (8192 - used) % 64);
+        for (i, m) in members.iter_mut().enumerate() {
+            m.insert_str(4, &"v".repeat(per + usize::from(i < extra)));
+        }
+        let header_in = members.join(",");
+        assert_eq!(header_in.len(), MAX_HEADER_BYTES);
+        let b = parse([header_in.as_bytes()]);
+        assert_eq!(b.len(), 64);
+        let header_out = header(&b).expect("some");
+        assert_eq!(header_out.len(), MAX_HEADER_BYTES);
+        assert_eq!(entries(&parse([header_out.as_bytes()])), entries(&b));
+    }
+
+    #[test]
     fn over_64_members_drops_the_rest_one_at_a_time() {
         let header: Vec<String> = (0..70).map(|i| format!("k{i}=v")).collect();
         let b = parse([header.join(",").as_bytes()]);
