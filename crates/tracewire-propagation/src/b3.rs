@@ -239,10 +239,8 @@ pub fn parse_single(value: &[u8]) -> Result<B3Header, B3Error> {
         Some(b"d") => B3Sampling::Debug,
         Some(_) => return Err(B3Error::Sampling),
     };
-    if let Some(parent) = parts.next()
-        && (parent.len() != 16 || hex::decode_any_case::<8>(parent).is_none())
-    {
-        return Err(B3Error::ParentSpanId);
+    if let Some(parent) = parts.next() {
+        check_parent_span_id(parent)?;
     }
     if parts.next().is_some() {
         return Err(B3Error::Format);
@@ -299,11 +297,18 @@ fn parse_trace_id(digits: &[u8]) -> Result<TraceId, B3Error> {
 }
 
 fn parse_span_id(digits: &[u8]) -> Result<SpanId, B3Error> {
-    let bytes = (digits.len() == 16)
-        .then(|| hex::decode_any_case::<8>(digits))
-        .flatten();
-    let id = SpanId::from_bytes(bytes.ok_or(B3Error::SpanId)?);
-    (id != SpanId::INVALID).then_some(id).ok_or(B3Error::SpanId)
+    hex::decode_any_case::<8>(digits)
+        .map(SpanId::from_bytes)
+        .filter(|id| *id != SpanId::INVALID)
+        .ok_or(B3Error::SpanId)
+}
+
+/// A parent span id must be 16 hex digits; its value is not used (OpenTelemetry never sends
+/// `x-b3-parentspanid`).
+fn check_parent_span_id(digits: &[u8]) -> Result<(), B3Error> {
+    hex::decode_any_case::<8>(digits)
+        .map(drop)
+        .ok_or(B3Error::ParentSpanId)
 }
 
 /// The value of a header that must occur at most once: `Err` when repeated.
@@ -327,10 +332,7 @@ fn extract_multi<S: Source + ?Sized>(src: &S) -> Result<Option<B3Header>, B3Erro
         return Ok(None);
     }
     if let Some(parent) = at_most_one(src, &X_B3_PARENT_SPAN_ID)? {
-        let parent = trim_ows(parent);
-        if parent.len() != 16 || hex::decode_any_case::<8>(parent).is_none() {
-            return Err(B3Error::ParentSpanId);
-        }
+        check_parent_span_id(trim_ows(parent))?;
     }
     parse_multi(trace_id, span_id, sampled, flags).map(Some)
 }
@@ -693,6 +695,19 @@ mod tests {
             ("x-b3-traceid", T32),
             ("x-b3-traceid", T32),
             ("x-b3-spanid", SP),
+        ]);
+        assert!(!cx.span().span_context().is_valid());
+        // A parent span id is checked, and otherwise ignored.
+        let cx = extract_both(&[
+            ("x-b3-traceid", T32),
+            ("x-b3-spanid", SP),
+            ("x-b3-parentspanid", PARENT),
+        ]);
+        assert_eq!(cx.span().span_context().span_id().to_string(), SP);
+        let cx = extract_both(&[
+            ("x-b3-traceid", T32),
+            ("x-b3-spanid", SP),
+            ("x-b3-parentspanid", &PARENT[1..]),
         ]);
         assert!(!cx.span().span_context().is_valid());
         // Nothing at all: context unchanged.
