@@ -574,29 +574,6 @@ fn needs_escape(b: u8) -> bool {
     !OCTET[usize::from(b)] || b == b'%'
 }
 
-/// Percent-decodes `raw`, keeping a `%` that is not followed by two hex digits as it is;
-/// sequences that are not UTF-8 become U+FFFD.
-pub(crate) fn decode_lossy(raw: &[u8]) -> String {
-    let mut out = Vec::with_capacity(raw.len());
-    let mut i = 0;
-    while i < raw.len() {
-        if raw[i] == b'%'
-            && i + 2 < raw.len()
-            && let (Some(hi), Some(lo)) = (hex_val(raw[i + 1]), hex_val(raw[i + 2]))
-        {
-            out.push(hi << 4 | lo);
-            i += 3;
-            continue;
-        }
-        out.push(raw[i]);
-        i += 1;
-    }
-    match String::from_utf8(out) {
-        Ok(s) => s,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    }
-}
-
 /// The percent-encoded length of `value`.
 fn encoded_len(value: &str) -> usize {
     encoded_len_with(value, needs_escape)
@@ -638,32 +615,39 @@ pub(crate) fn encode_with(value: &str, out: &mut String, escape: impl Fn(u8) -> 
     }
 }
 
-/// Percent-decodes a validated value; sequences that are not UTF-8 become U+FFFD.
+/// Percent-decodes a validated value (borrowed when it has no escape); sequences that are not
+/// UTF-8 become U+FFFD.
 fn decode(raw: &str) -> Cow<'_, str> {
-    if !raw.contains('%') {
-        return Cow::Borrowed(raw);
+    if raw.contains('%') {
+        Cow::Owned(decode_lossy(raw.as_bytes()))
+    } else {
+        Cow::Borrowed(raw)
     }
-    let bytes = raw.as_bytes();
-    // Exact capacity, so that the value becomes a `StringValue` without re-allocating.
-    let escapes = bytes.iter().filter(|&&b| b == b'%').count();
-    let mut out = Vec::with_capacity(bytes.len().saturating_sub(2 * escapes));
+}
+
+/// Percent-decodes `raw`, keeping a `%` that is not followed by two hex digits as it is;
+/// sequences that are not UTF-8 become U+FFFD.
+pub(crate) fn decode_lossy(raw: &[u8]) -> String {
+    // Exact capacity when every `%` starts an escape (always so in a validated baggage value),
+    // so that the value becomes a `StringValue` without re-allocating.
+    let escapes = raw.iter().filter(|&&b| b == b'%').count();
+    let mut out = Vec::with_capacity(raw.len().saturating_sub(2 * escapes));
     let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hi = hex_val(bytes[i + 1]);
-            let lo = hex_val(bytes[i + 2]);
-            if let (Some(hi), Some(lo)) = (hi, lo) {
-                out.push(hi << 4 | lo);
-                i += 3;
-                continue;
-            }
+    while i < raw.len() {
+        if raw[i] == b'%'
+            && i + 2 < raw.len()
+            && let (Some(hi), Some(lo)) = (hex_val(raw[i + 1]), hex_val(raw[i + 2]))
+        {
+            out.push(hi << 4 | lo);
+            i += 3;
+            continue;
         }
-        out.push(bytes[i]);
+        out.push(raw[i]);
         i += 1;
     }
     match String::from_utf8(out) {
-        Ok(s) => Cow::Owned(s),
-        Err(e) => Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
     }
 }
 
