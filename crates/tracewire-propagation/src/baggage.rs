@@ -357,23 +357,39 @@ fn parse_member(
 }
 
 fn insert(baggage: &mut Baggage, member: Member<'_>) {
-    if baggage.len() >= MAX_MEMBERS && baggage.get(member.key).is_none() {
-        // `Baggage` would refuse it: skip the allocations.
+    if is_full_for(baggage, member.key) {
         report(Problem::BaggageOverLimit);
         return;
     }
-    let before = baggage.len();
     let value = match member.value() {
         Cow::Borrowed(v) => String::from(v),
         Cow::Owned(v) => v,
     };
     let props = member.properties();
-    let replaced = baggage.insert_with_metadata(String::from(member.key), value, props.as_ref());
-    // `insert_with_metadata` returns the old entry when it replaced one, and `None` both when it
-    // added a new entry (the length grew) and when it refused the entry.
-    if replaced.is_none() && baggage.len() == before {
+    if !insert_entry(baggage, String::from(member.key), value, props.as_ref()) {
         report(Problem::BaggageOverLimit);
     }
+}
+
+/// Whether `baggage` already holds its 64 entries and none for `key`, so that it would refuse a
+/// new one: checked before the entry's strings are allocated.
+pub(crate) fn is_full_for(baggage: &Baggage, key: &str) -> bool {
+    baggage.len() >= MAX_MEMBERS && baggage.get(key).is_none()
+}
+
+/// Inserts an entry and returns whether `Baggage` took it (it refuses an entry beyond 64
+/// entries or 8192 bytes, and a key that is not a token).
+pub(crate) fn insert_entry(
+    baggage: &mut Baggage,
+    key: String,
+    value: String,
+    metadata: &str,
+) -> bool {
+    let before = baggage.len();
+    // `insert_with_metadata` returns the old entry when it replaced one, and `None` both when it
+    // added a new entry (the length grew) and when it refused the entry.
+    let replaced = baggage.insert_with_metadata(key, value, metadata);
+    replaced.is_some() || baggage.len() > before
 }
 
 /// The `baggage` header for `baggage`, or `None` when nothing is to be sent.

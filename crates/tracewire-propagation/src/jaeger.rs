@@ -56,7 +56,7 @@ use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, Tra
 use tracewire_core::hex;
 use tracewire_core::semconv::header::UBERCTX_PREFIX;
 
-use crate::baggage::{decode_lossy, encode_with, encoded_len_with};
+use crate::baggage::{decode_lossy, encode_with, encoded_len_with, insert_entry, is_full_for};
 use crate::carrier::{Occurs, Sink, Source, UBER_TRACE_ID};
 use crate::debug;
 use crate::report::{Problem, report};
@@ -240,7 +240,8 @@ pub(crate) fn extract<S: Source + ?Sized>(src: &S, cx: &Context) -> Context {
 
 /// `cx` with the `uberctx-*` entries added to its baggage, or `None` when there is none.
 fn extract_baggage<S: Source + ?Sized>(src: &S, cx: &Context) -> Option<Context> {
-    let mut entries: Vec<(String, String)> = Vec::new();
+    // The context's baggage is copied on the first entry, and entries go in as they are read.
+    let mut baggage: Option<Baggage> = None;
     src.prefixed(UBERCTX_PREFIX, &mut |name, value| {
         let key = &name[UBERCTX_PREFIX.len()..];
         let value = trim_ows(value);
@@ -248,25 +249,18 @@ fn extract_baggage<S: Source + ?Sized>(src: &S, cx: &Context) -> Option<Context>
             report(Problem::JaegerBaggageInvalid);
             return;
         }
-        entries.push((key.to_ascii_lowercase(), decode_lossy(value)));
-    });
-    if entries.is_empty() {
-        return None;
-    }
-    let mut baggage: Baggage = cx
-        .baggage()
-        .iter()
-        .map(|(k, (v, m))| (k.clone(), (v.clone(), m.clone())))
-        .collect();
-    for (key, value) in entries {
-        let before = baggage.len();
-        let existed = baggage.get(&key).is_some();
-        let replaced = baggage.insert(key, value);
-        if (existed && replaced.is_none()) || (!existed && baggage.len() == before) {
+        let baggage = baggage.get_or_insert_with(|| {
+            cx.baggage()
+                .iter()
+                .map(|(k, (v, m))| (k.clone(), (v.clone(), m.clone())))
+                .collect()
+        });
+        let key = key.to_ascii_lowercase();
+        if is_full_for(baggage, &key) || !insert_entry(baggage, key, decode_lossy(value), "") {
             report(Problem::JaegerBaggageInvalid);
         }
-    }
-    Some(cx.with_baggage(baggage))
+    });
+    baggage.map(|baggage| cx.with_baggage(baggage))
 }
 
 /// Every byte other than `A-Z a-z 0-9 - . _ ~` is URL-encoded in a baggage value.
@@ -459,6 +453,20 @@ mod tests {
         let m = headers(&[("uber-trace-id", &id), ("uber-trace-id", &id)]);
         let cx = JaegerPropagator::new().extract_from_headers(&m, &Context::new());
         assert!(!cx.has_active_span());
+    }
+
+    #[test]
+    fn baggage_beyond_the_limits_is_dropped_entry_by_entry() {
+        let names: Vec<String> = (0..70).map(|i| format!("uberctx-k{i:02}")).collect();
+        let mut pairs: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "v")).collect();
+        let big = "x".repeat(9000);
+        pairs.push(("uberctx-large", &big));
+        let base = Context::new().with_baggage([KeyValue::new("w3c", "kept")]);
+        let cx = JaegerPropagator::new().extract_from_headers(&headers(&pairs), &base);
+        let b = cx.baggage();
+        assert_eq!(b.len(), 64);
+        assert_eq!(b.get("w3c").map(|v| v.as_str()), Some("kept"));
+        assert!(b.get("large").is_none());
     }
 
     #[test]
