@@ -119,6 +119,10 @@ impl Format {
 #[derive(Clone, Debug)]
 pub struct Propagators {
     formats: Vec<Format>,
+    /// The formats extraction runs: `formats` without a B3 encoding that another one follows
+    /// (`b3` and `b3multi` both extract either encoding, with the same result, so only the later
+    /// one, whose result wins, needs to run).
+    extracting: Vec<Format>,
     fields: Vec<String>,
 }
 
@@ -146,8 +150,16 @@ impl Propagators {
                 }
             }
         }
+        let is_b3 = |f: &Format| matches!(f, Format::B3 | Format::B3Multi);
+        let extracting = unique
+            .iter()
+            .enumerate()
+            .filter(|(i, f)| !is_b3(f) || !unique.iter().skip(i + 1).any(is_b3))
+            .map(|(_, f)| *f)
+            .collect();
         Self {
             formats: unique,
+            extracting,
             fields,
         }
     }
@@ -219,7 +231,7 @@ impl Propagators {
     /// [`extract_with_context`](TextMapPropagator::extract_with_context) with a
     /// [`HeaderExtractor`](crate::HeaderExtractor).
     pub fn extract_from_headers(&self, headers: &HeaderMap, cx: &Context) -> Context {
-        extract(&self.formats, headers, cx)
+        extract(&self.extracting, headers, cx)
     }
 
     /// Injects straight into a `HeaderMap`.
@@ -316,7 +328,7 @@ impl TextMapPropagator for Propagators {
     }
 
     fn extract_with_context(&self, cx: &Context, extractor: &dyn Extractor) -> Context {
-        extract(&self.formats, &extractor, cx)
+        extract(&self.extracting, &extractor, cx)
     }
 
     fn fields(&self) -> FieldIter<'_> {
@@ -489,6 +501,32 @@ mod tests {
                 ),
             }
         }
+    }
+
+    #[test]
+    fn both_b3_encodings_extract_as_one() {
+        let b3 = "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-d";
+        let tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        let mut incoming = HeaderMap::new();
+        incoming.insert("b3", HeaderValue::from_static(b3));
+        incoming.insert("traceparent", HeaderValue::from_static(tp));
+        let span_id = |formats: &[Format]| {
+            let cx = Propagators::new(formats.iter().copied())
+                .extract_from_headers(&incoming, &Context::new());
+            let id = cx.span().span_context().span_id().to_string();
+            (id, crate::debug::is_requested(&cx))
+        };
+        let from_b3 = ("e457b5a2e4d86bd1".to_owned(), true);
+        let from_tp = ("00f067aa0ba902b7".to_owned(), false);
+        assert_eq!(span_id(&[F::B3, F::B3Multi]), from_b3);
+        assert_eq!(span_id(&[F::B3Multi, F::B3]), from_b3);
+        // The later format still wins over one in between.
+        assert_eq!(span_id(&[F::B3, F::TraceContext, F::B3Multi]), from_b3);
+        assert_eq!(span_id(&[F::B3, F::B3Multi, F::TraceContext]), from_tp);
+        // Only the later encoding runs.
+        let p = Propagators::new([F::B3, F::TraceContext, F::B3Multi]);
+        assert_eq!(p.extracting, [F::TraceContext, F::B3Multi]);
+        assert_eq!(p.formats(), [F::B3, F::TraceContext, F::B3Multi]);
     }
 
     #[test]
