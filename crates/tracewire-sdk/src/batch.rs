@@ -29,7 +29,8 @@
 //!   only counted (and summed up at shutdown). Memory is bounded by the queue plus one batch
 //!   being exported.
 //! - A thread (`tracewire-batch`) exports batches of up to `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`
-//!   spans when a batch is full or `OTEL_BSP_SCHEDULE_DELAY` has passed. Spans of failed
+//!   spans when a batch is full or `OTEL_BSP_SCHEDULE_DELAY` has passed since the last export
+//!   (a delay of 0 exports spans as they come; an idle thread sleeps). Spans of failed
 //!   exports are counted in [`Diagnostics::failed_spans`]; the first failure logs a warning.
 //! - Spans that are recorded but not sampled (a `RecordOnly` head decision) are not exported, as
 //!   the specification requires of exporting processors.
@@ -395,21 +396,30 @@ impl<E: SpanExporter> Worker<E> {
     fn run(mut self) {
         let _suppress = Context::enter_telemetry_suppressed_scope();
         let mut batch: Vec<SpanData> = Vec::with_capacity(self.settings.max_export_batch_size);
-        let mut deadline = Instant::now() + self.settings.schedule_delay;
+        let mut last_export = Instant::now();
         loop {
-            let wait = deadline.saturating_duration_since(Instant::now());
-            match self.rx.recv_timeout(wait) {
+            // With nothing to export the thread sleeps until a span or a control arrives: a
+            // timer here would spin when the schedule delay is 0 (a valid `OTEL_BSP_SCHEDULE_DELAY`)
+            // and wake for nothing otherwise. A delay too large for the clock means "no timer".
+            let due = last_export.checked_add(self.settings.schedule_delay);
+            let msg = match due {
+                Some(due) if !batch.is_empty() => self
+                    .rx
+                    .recv_timeout(due.saturating_duration_since(Instant::now())),
+                _ => self.rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            };
+            match msg {
                 Ok(Msg::Span(s)) => {
                     batch.push(s);
                     if batch.len() >= self.settings.max_export_batch_size {
                         let _ = self.export(&mut batch);
-                        deadline = Instant::now() + self.settings.schedule_delay;
+                        last_export = Instant::now();
                     }
                 }
                 Ok(Msg::Wake) => {}
                 Err(RecvTimeoutError::Timeout) => {
                     let _ = self.export(&mut batch);
-                    deadline = Instant::now() + self.settings.schedule_delay;
+                    last_export = Instant::now();
                 }
                 Err(RecvTimeoutError::Disconnected) => {
                     let _ = self.export(&mut batch);
@@ -450,6 +460,7 @@ mod tests {
     use super::*;
     use opentelemetry::trace::{Tracer, TracerProvider};
     use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+    use std::sync::mpsc;
 
     /// An exporter that blocks until released, or fails.
     #[derive(Debug, Clone)]
@@ -537,6 +548,47 @@ mod tests {
         let shut = provider.shutdown_with_timeout(Duration::from_millis(50));
         assert!(shut.is_err());
         stuck.release();
+    }
+
+    #[test]
+    fn a_zero_schedule_delay_exports_without_a_flush() {
+        // The export thread must neither spin on a zero delay nor wait for a flush.
+        #[derive(Debug)]
+        struct Signal(Mutex<mpsc::Sender<usize>>);
+        impl SpanExporter for Signal {
+            async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+                let _ = self.0.lock().unwrap().send(batch.len());
+                Ok(())
+            }
+        }
+        let (tx, rx) = mpsc::channel();
+        let p = BatchProcessor::builder(Signal(Mutex::new(tx)))
+            .with_settings(BatchSettings {
+                schedule_delay: Duration::ZERO,
+                ..settings(100, 50)
+            })
+            .build();
+        let provider = SdkTracerProvider::builder().with_span_processor(p).build();
+        provider.tracer("t").in_span("s", |_| {});
+        // A liveness bound, not a timing: the span is exported long before it.
+        assert_eq!(rx.recv_timeout(Duration::from_secs(30)), Ok(1));
+        provider.shutdown().unwrap();
+    }
+
+    #[test]
+    fn a_delay_too_large_for_the_clock_exports_on_flush() {
+        let memory = InMemorySpanExporter::default();
+        let p = BatchProcessor::builder(memory.clone())
+            .with_settings(BatchSettings {
+                schedule_delay: Duration::MAX,
+                ..settings(100, 50)
+            })
+            .build();
+        let provider = SdkTracerProvider::builder().with_span_processor(p).build();
+        provider.tracer("t").in_span("s", |_| {});
+        provider.force_flush().unwrap();
+        assert_eq!(memory.get_finished_spans().unwrap().len(), 1);
+        provider.shutdown().unwrap();
     }
 
     #[test]

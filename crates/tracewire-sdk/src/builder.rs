@@ -666,7 +666,9 @@ impl TracewireBuilder {
             BatchConfigBuilder::default()
                 .with_max_queue_size(log_batch.max_queue_size)
                 .with_max_export_batch_size(log_batch.max_export_batch_size)
-                .with_scheduled_delay(log_batch.schedule_delay)
+                // The SDK's log processor spins on a zero delay (`OTEL_BLRP_SCHEDULE_DELAY=0`
+                // is valid): a millisecond is the shortest delay it gets.
+                .with_scheduled_delay(log_batch.schedule_delay.max(Duration::from_millis(1)))
                 .build()
         };
         let log_kinds = self
