@@ -225,6 +225,18 @@ impl std::fmt::Debug for OtlpSettings {
 /// The default time limit of one export (`OTEL_EXPORTER_OTLP_TIMEOUT`'s default).
 pub const DEFAULT_EXPORT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// What a timeout of `0` means: the specification's Timeout variables (`OTEL_EXPORTER_OTLP_TIMEOUT`,
+/// `OTEL_EXPORTER_ZIPKIN_TIMEOUT`, `OTEL_BSP_EXPORT_TIMEOUT`, `OTEL_BLRP_EXPORT_TIMEOUT`,
+/// `OTEL_METRIC_EXPORT_TIMEOUT`) read `0` as no limit, and allow a very long time instead: the
+/// largest 32-bit number of milliseconds (about 24.8 days).
+pub const INDEFINITE_TIMEOUT: Duration = Duration::from_millis(i32::MAX as u64);
+
+/// A Timeout variable: integer milliseconds, `0` meaning [`INDEFINITE_TIMEOUT`].
+fn timeout_ms<S: EnvSource>(env: &OtelEnv<S>, name: &str) -> Option<Duration> {
+    env.duration_ms(name)
+        .map(|d| if d.is_zero() { INDEFINITE_TIMEOUT } else { d })
+}
+
 fn signal_var(signal: Signal, suffix: &str) -> String {
     format!("OTEL_EXPORTER_OTLP_{}_{suffix}", signal.env_name())
 }
@@ -290,8 +302,8 @@ pub fn resolve_otlp<S: EnvSource>(
 
     let timeout = code
         .timeout
-        .or_else(|| env.duration_ms(&signal_var(signal, "TIMEOUT")))
-        .or_else(|| env.duration_ms("OTEL_EXPORTER_OTLP_TIMEOUT"))
+        .or_else(|| timeout_ms(env, &signal_var(signal, "TIMEOUT")))
+        .or_else(|| timeout_ms(env, "OTEL_EXPORTER_OTLP_TIMEOUT"))
         .unwrap_or(DEFAULT_EXPORT_TIMEOUT);
 
     let compressions = [
@@ -359,7 +371,7 @@ pub fn resolve_zipkin<S: EnvSource>(
             .or_else(|| valid_url(env, "OTEL_EXPORTER_ZIPKIN_ENDPOINT"))
             .unwrap_or_else(|| DEFAULT_ZIPKIN_ENDPOINT.to_owned()),
         timeout: timeout
-            .or_else(|| env.duration_ms("OTEL_EXPORTER_ZIPKIN_TIMEOUT"))
+            .or_else(|| timeout_ms(env, "OTEL_EXPORTER_ZIPKIN_TIMEOUT"))
             .unwrap_or(DEFAULT_EXPORT_TIMEOUT),
     }
 }
@@ -402,7 +414,7 @@ impl BatchSettings {
         if let Some(d) = env.duration_ms(&format!("{prefix}_SCHEDULE_DELAY")) {
             s.schedule_delay = d;
         }
-        if let Some(d) = env.duration_ms(&format!("{prefix}_EXPORT_TIMEOUT")) {
+        if let Some(d) = timeout_ms(env, &format!("{prefix}_EXPORT_TIMEOUT")) {
             s.export_timeout = d;
         }
         let positive = |name: String| -> Option<usize> {
@@ -526,7 +538,8 @@ pub struct MetricSettings {
 }
 
 impl MetricSettings {
-    /// Reads both variables over the defaults; zero warns and is ignored.
+    /// Reads both variables over the defaults: a zero interval warns and is ignored, a zero
+    /// timeout means no limit ([`INDEFINITE_TIMEOUT`]).
     pub fn from_env<S: EnvSource>(env: &OtelEnv<S>) -> Self {
         let nonzero = |name: &str| match env.duration_ms(name) {
             Some(d) if d.is_zero() => {
@@ -541,7 +554,8 @@ impl MetricSettings {
         };
         MetricSettings {
             interval: nonzero("OTEL_METRIC_EXPORT_INTERVAL").unwrap_or(Duration::from_secs(60)),
-            timeout: nonzero("OTEL_METRIC_EXPORT_TIMEOUT").unwrap_or(Duration::from_secs(30)),
+            timeout: timeout_ms(env, "OTEL_METRIC_EXPORT_TIMEOUT")
+                .unwrap_or(Duration::from_secs(30)),
             temporality: env
                 .enum_of(
                     "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE",
@@ -673,6 +687,43 @@ mod tests {
         assert_eq!(m.headers, vec![("a".to_owned(), "1".to_owned())]);
         assert_eq!(m.timeout, Duration::from_millis(100));
         assert_eq!(m.protocol, OtlpProtocol::HttpProtobuf);
+    }
+
+    #[test]
+    fn zero_timeouts_mean_no_limit() {
+        // The specification's Timeout type: 0 is indefinite (a very long time), not "fail at
+        // once"; Duration variables (the schedule delay) keep 0 as 0.
+        let e = env(&[
+            ("OTEL_EXPORTER_OTLP_TIMEOUT", "0"),
+            ("OTEL_EXPORTER_OTLP_LOGS_TIMEOUT", "0"),
+            ("OTEL_EXPORTER_OTLP_METRICS_TIMEOUT", "250"),
+            ("OTEL_EXPORTER_ZIPKIN_TIMEOUT", "0"),
+            ("OTEL_BSP_EXPORT_TIMEOUT", "0"),
+            ("OTEL_BSP_SCHEDULE_DELAY", "0"),
+            ("OTEL_BLRP_EXPORT_TIMEOUT", "0"),
+            ("OTEL_METRIC_EXPORT_TIMEOUT", "0"),
+        ]);
+        let code = OtlpCode::default();
+        assert_eq!(
+            resolve_otlp(Signal::Traces, &code, &e).timeout,
+            INDEFINITE_TIMEOUT
+        );
+        assert_eq!(
+            resolve_otlp(Signal::Logs, &code, &e).timeout,
+            INDEFINITE_TIMEOUT
+        );
+        assert_eq!(
+            resolve_otlp(Signal::Metrics, &code, &e).timeout,
+            Duration::from_millis(250)
+        );
+        assert_eq!(resolve_zipkin(None, None, &e).timeout, INDEFINITE_TIMEOUT);
+        let bsp = BatchSettings::from_env("OTEL_BSP", BatchSettings::SPANS, &e);
+        assert_eq!(bsp.export_timeout, INDEFINITE_TIMEOUT);
+        assert_eq!(bsp.schedule_delay, Duration::ZERO);
+        let blrp = BatchSettings::from_env("OTEL_BLRP", BatchSettings::LOGS, &e);
+        assert_eq!(blrp.export_timeout, INDEFINITE_TIMEOUT);
+        assert_eq!(MetricSettings::from_env(&e).timeout, INDEFINITE_TIMEOUT);
+        assert_eq!(INDEFINITE_TIMEOUT, Duration::from_millis(i32::MAX as u64));
     }
 
     #[test]
@@ -840,7 +891,9 @@ mod tests {
             ("OTEL_METRIC_EXPORT_TIMEOUT", "0"),
         ]));
         assert_eq!(s.interval, Duration::from_millis(250));
-        assert_eq!(s.timeout, Duration::from_secs(30));
+        assert_eq!(s.timeout, INDEFINITE_TIMEOUT, "a zero timeout is no limit");
+        let zero_interval = MetricSettings::from_env(&env(&[("OTEL_METRIC_EXPORT_INTERVAL", "0")]));
+        assert_eq!(zero_interval.interval, Duration::from_secs(60));
         assert_eq!(d.temporality, Temporality::Cumulative);
         let delta = MetricSettings::from_env(&env(&[(
             "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE",

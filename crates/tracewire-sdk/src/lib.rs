@@ -88,7 +88,7 @@
 //! | `OTEL_EXPORTER_OTLP_{TRACES,METRICS,LOGS}_ENDPOINT` | | used as is |
 //! | `OTEL_EXPORTER_OTLP[_<SIGNAL>]_PROTOCOL` | `http/protobuf` | `http/json`, `grpc` (feature) |
 //! | `OTEL_EXPORTER_OTLP[_<SIGNAL>]_HEADERS` | | `k=v,...`, percent-decoded; never logged |
-//! | `OTEL_EXPORTER_OTLP[_<SIGNAL>]_TIMEOUT` | `10000` ms | per export, retries included |
+//! | `OTEL_EXPORTER_OTLP[_<SIGNAL>]_TIMEOUT` | `10000` ms | per export, retries included; `0`: no limit ([`config::INDEFINITE_TIMEOUT`]) |
 //! | `OTEL_EXPORTER_OTLP[_<SIGNAL>]_COMPRESSION` | `none` | `gzip` |
 //! | `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE` | `cumulative` | `delta`, `lowmemory` |
 //! | `OTEL_EXPORTER_ZIPKIN_ENDPOINT`, `..._TIMEOUT` | `http://localhost:9411/api/v2/spans`, `10000` | |
