@@ -105,7 +105,8 @@ impl Diagnostics {
         }
     }
 
-    fn record_export(&self, n: u64, result: &OTelSdkResult) {
+    /// Counts an export of `n` spans as exported or failed; the first failure logs a warning.
+    pub(crate) fn record_export(&self, n: u64, result: &OTelSdkResult) {
         match result {
             Ok(()) => {
                 self.0.exported.fetch_add(n, Ordering::Relaxed);

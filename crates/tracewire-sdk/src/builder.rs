@@ -254,7 +254,8 @@ impl TracewireBuilder {
 
     /// Runs the configured exporters behind the in-process tail sampler ([`crate::tail`])
     /// instead of the batch processor: the sampled traces are exported in batches of the batch
-    /// settings' size, and its dropped spans are counted in [`Guard::diagnostics`]. The head
+    /// settings' size, and the spans it drops, exports and fails to export are counted in
+    /// [`Guard::diagnostics`] (the first failure is warned about once). The head
     /// sampler must record what the tail decides on (the default `parentbased_always_on` does;
     /// see [`crate::tail::recording_head_sampler`]). A config that is not valid turns tail
     /// sampling off (a warning says why) and the batch processor runs instead.

@@ -112,3 +112,48 @@ fn with_tail_sampling_observed_reports_each_decision_and_its_policy() -> anyhow:
     guard.shutdown()?;
     Ok(())
 }
+
+#[test]
+fn with_tail_sampling_counts_exports_in_the_guards_diagnostics() -> anyhow::Result<()> {
+    use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+    use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+
+    /// An exporter whose every export fails, as one to an endpoint that refuses.
+    #[derive(Debug)]
+    struct Refusing;
+    impl SpanExporter for Refusing {
+        async fn export(&self, _batch: Vec<SpanData>) -> OTelSdkResult {
+            Err(OTelSdkError::InternalFailure("refused".into()))
+        }
+    }
+
+    let keep_all =
+        || TailSamplingConfig::from_yaml_str("policies: [{name: all, type: always_sample}]");
+    let spans = InMemorySpanExporter::default();
+    let healthy = Tracewire::builder()
+        .with_env(ENV)
+        .with_span_exporter(spans.clone())
+        .with_tail_sampling(keep_all()?)
+        .build()?;
+    healthy.tracer("shop").in_span("GET /items", |_| {});
+    healthy.force_flush()?;
+    assert_eq!(healthy.diagnostics().exported_spans(), 1);
+    assert_eq!(healthy.diagnostics().failed_spans(), 0);
+    healthy.shutdown()?;
+
+    let refused = Tracewire::builder()
+        .with_env(ENV)
+        .with_span_exporter(Refusing)
+        .with_tail_sampling(keep_all()?)
+        .build()?;
+    let tracer = refused.tracer("shop");
+    tracer.in_span("GET /items", |_| {});
+    tracer.in_span("GET /orders", |_| {});
+    // The flush reports the exporter's own flush; the failed export is in the counters.
+    let _ = refused.force_flush();
+    assert_eq!(refused.diagnostics().failed_spans(), 2);
+    assert_eq!(refused.diagnostics().failed_exports(), 1);
+    assert_eq!(refused.diagnostics().exported_spans(), 0);
+    let _ = refused.shutdown();
+    Ok(())
+}

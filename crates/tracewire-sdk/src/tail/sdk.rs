@@ -7,7 +7,7 @@ use std::time::Duration;
 use opentelemetry::Context;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
+use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanProcessor};
 
 use super::{DecisionObserver, TailSamplingConfig, TailSamplingProcessor};
 use crate::ProcessorContext;
@@ -44,6 +44,10 @@ pub(crate) fn pipeline(
         };
     }
     let diagnostics = cx.diagnostics.clone();
+    let exporters = Counted {
+        inner: exporters,
+        diagnostics: cx.diagnostics.clone(),
+    };
     let mut builder = TailSamplingProcessor::builder(exporters, config)
         .with_max_export_batch_size(cx.batch.max_export_batch_size)
         .with_drop_observer(Arc::new(move |n, reason| {
@@ -58,6 +62,35 @@ pub(crate) fn pipeline(
             tracing::error!(%err, "cannot start tail sampling: spans are not exported");
             TailPipeline::Off
         }
+    }
+}
+
+/// The configured exporters, counting what they export and what fails in the guard's
+/// [`Diagnostics`](crate::Diagnostics), as the batch processor does.
+#[derive(Debug)]
+struct Counted {
+    inner: BoxSpanExporter,
+    diagnostics: crate::Diagnostics,
+}
+
+impl SpanExporter for Counted {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        let n = batch.len() as u64;
+        let result = self.inner.export(batch).await;
+        self.diagnostics.record_export(n, &result);
+        result
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.inner.shutdown_with_timeout(timeout)
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.inner.force_flush()
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.inner.set_resource(resource);
     }
 }
 
