@@ -274,6 +274,42 @@ fn a_hanging_exporter_blocks_neither_span_ends_nor_shutdown_past_its_timeout() -
 }
 
 #[test]
+fn a_flush_stuck_behind_a_hanging_exporter_does_not_stop_decisions() -> anyhow::Result<()> {
+    let exporter = StuckExporter::default();
+    let hold = exporter.gate.lock();
+    let config = TailSamplingConfig {
+        policies: vec![PolicyConfig::always_sample("all")],
+        num_traces: 10,
+        ..TailSamplingConfig::default()
+    };
+    let p = TailSamplingProcessor::builder(exporter.clone(), config)
+        .with_flush_timeout(Duration::from_millis(200))
+        .build()?;
+    // Fill the export queue behind the hanging export.
+    let mut t = 0u128;
+    eventually("a full export queue", || {
+        for _ in 0..100 {
+            t += 1;
+            p.on_end(S::new(t, 1).build());
+        }
+        p.stats().spans_dropped_export_queue_full > 0
+    });
+    assert!(p.force_flush().is_err(), "the exporter never flushes");
+    // The worker gave up on that flush when its time was up, and goes on deciding.
+    let seen = p.stats().new_traces;
+    eventually("new traces taken in after the flush", || {
+        for _ in 0..20 {
+            t += 1;
+            p.on_end(S::new(t, 1).build());
+        }
+        p.stats().new_traces > seen
+    });
+    assert!(p.shutdown_with_timeout(Duration::from_millis(200)).is_err());
+    drop(hold);
+    Ok(())
+}
+
+#[test]
 fn num_traces_evicts_the_oldest_trace_early_and_counts_it() -> anyhow::Result<()> {
     for (overflow, kept) in [
         (OverflowAction::DecideEarly, 30),
@@ -384,5 +420,18 @@ fn resource_attributes_reach_the_policies() -> anyhow::Result<()> {
     provider.force_flush()?;
     assert_eq!(count(&exporter), 1);
     provider.shutdown()?;
+    Ok(())
+}
+
+#[test]
+fn a_time_limit_too_long_for_the_clock_is_no_panic() -> anyhow::Result<()> {
+    let exporter = InMemorySpanExporter::default();
+    let p = TailSamplingProcessor::builder(exporter.clone(), errors_only())
+        .with_flush_timeout(Duration::MAX)
+        .build()?;
+    p.on_end(S::new(1, 1).error().build());
+    p.force_flush()?;
+    assert_eq!(count(&exporter), 1);
+    p.shutdown_with_timeout(Duration::MAX)?;
     Ok(())
 }

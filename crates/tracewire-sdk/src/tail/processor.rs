@@ -6,7 +6,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError, bounded};
+use crossbeam_channel::{
+    Receiver, RecvTimeoutError, SendTimeoutError, Sender, TrySendError, bounded,
+};
 use opentelemetry::Context;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
@@ -117,7 +119,7 @@ impl TailSamplingStatsHandle {
 
 enum Control {
     Wake,
-    Flush(Sender<OTelSdkResult>),
+    Flush(Sender<OTelSdkResult>, Instant),
     Shutdown(Sender<OTelSdkResult>, Instant),
     SetResource(Resource),
 }
@@ -370,25 +372,23 @@ impl TailSamplingProcessor {
         }
     }
 
+    /// Sends the control `make` builds from a reply channel and the deadline, and waits for the
+    /// reply until the deadline.
     fn request(
         &self,
-        make: impl FnOnce(Sender<OTelSdkResult>) -> Control,
+        make: impl FnOnce(Sender<OTelSdkResult>, Instant) -> Control,
         timeout: Duration,
     ) -> OTelSdkResult {
         let (tx, rx) = bounded(1);
-        let deadline = Instant::now() + timeout;
-        match self.control.send_timeout(make(tx), timeout) {
+        let deadline = deadline_in(timeout);
+        match self.control.send_timeout(make(tx, deadline), timeout) {
             Ok(()) => match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
                 Ok(result) => result,
                 Err(RecvTimeoutError::Timeout) => Err(OTelSdkError::Timeout(timeout)),
                 Err(RecvTimeoutError::Disconnected) => Err(OTelSdkError::AlreadyShutdown),
             },
-            Err(crossbeam_channel::SendTimeoutError::Timeout(_)) => {
-                Err(OTelSdkError::Timeout(timeout))
-            }
-            Err(crossbeam_channel::SendTimeoutError::Disconnected(_)) => {
-                Err(OTelSdkError::AlreadyShutdown)
-            }
+            Err(SendTimeoutError::Timeout(_)) => Err(OTelSdkError::Timeout(timeout)),
+            Err(SendTimeoutError::Disconnected(_)) => Err(OTelSdkError::AlreadyShutdown),
         }
     }
 }
@@ -446,8 +446,7 @@ impl SpanProcessor for TailSamplingProcessor {
         if self.shared.is_shutdown.swap(true, Ordering::Relaxed) {
             return Err(OTelSdkError::AlreadyShutdown);
         }
-        let deadline = Instant::now() + timeout;
-        let result = self.request(|tx| Control::Shutdown(tx, deadline), timeout);
+        let result = self.request(Control::Shutdown, timeout);
         if result.is_ok()
             && let Ok(mut threads) = self.threads.lock()
         {
@@ -470,6 +469,15 @@ impl SpanProcessor for TailSamplingProcessor {
             .control
             .try_send(Control::SetResource(resource.clone()));
     }
+}
+
+/// The instant `timeout` from now; a timeout too long for the clock is a year (no caller waits
+/// that long, and `Instant + Duration` would panic).
+fn deadline_in(timeout: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(timeout)
+        .or_else(|| now.checked_add(Duration::from_secs(365 * 24 * 3600)))
+        .unwrap_or(now)
 }
 
 // === worker ===
@@ -502,7 +510,7 @@ impl Worker {
                 Err(RecvTimeoutError::Timeout) => None,
                 Err(RecvTimeoutError::Disconnected) => {
                     // The processor was dropped without a shutdown: finish as a shutdown would.
-                    self.finish(None, Instant::now() + DEFAULT_FLUSH_TIMEOUT);
+                    self.finish(None, deadline_in(DEFAULT_FLUSH_TIMEOUT));
                     return;
                 }
             };
@@ -512,13 +520,25 @@ impl Worker {
                     self.finish(Some(reply), deadline);
                     return;
                 }
-                Some(Control::Flush(reply)) => {
+                Some(Control::Flush(reply, deadline)) => {
                     self.drain();
                     self.engine.decide_all(Instant::now());
                     self.send_out();
                     self.publish(true);
-                    if self.export.send(ExportMsg::Flush(reply.clone())).is_err() {
-                        let _ = reply.send(Err(OTelSdkError::AlreadyShutdown));
+                    // Behind an export that hangs the queue stays full: give up at the
+                    // deadline rather than stop deciding.
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    match self
+                        .export
+                        .send_timeout(ExportMsg::Flush(reply.clone()), left)
+                    {
+                        Ok(()) => {}
+                        Err(SendTimeoutError::Timeout(_)) => {
+                            let _ = reply.send(Err(OTelSdkError::Timeout(left)));
+                        }
+                        Err(SendTimeoutError::Disconnected(_)) => {
+                            let _ = reply.send(Err(OTelSdkError::AlreadyShutdown));
+                        }
                     }
                     continue;
                 }
