@@ -177,7 +177,8 @@ type Task = Box<dyn FnOnce(Duration) -> OTelSdkResult + Send>;
 /// Runs each task on its own thread and waits for all of them until `timeout` has passed.
 /// Tasks still running then are left to finish on their own.
 fn bounded(timeout: Duration, tasks: Vec<Task>) -> Result<(), ShutdownError> {
-    let deadline = Instant::now() + timeout;
+    // A limit too long for the clock is no limit (and `Instant + Duration` would panic).
+    let deadline = Instant::now().checked_add(timeout);
     let (tx, rx) = mpsc::channel::<OTelSdkResult>();
     let mut expected = 0usize;
     let mut errors: Vec<String> = Vec::new();
@@ -195,8 +196,11 @@ fn bounded(timeout: Duration, tasks: Vec<Task>) -> Result<(), ShutdownError> {
     }
     drop(tx);
     for _ in 0..expected {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
+        let received = match deadline {
+            Some(deadline) => rx.recv_timeout(deadline.saturating_duration_since(Instant::now())),
+            None => rx.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
+        };
+        match received {
             Ok(Ok(())) => {}
             // A provider that was already shut down (for instance by hand) is not an error here.
             Ok(Err(opentelemetry_sdk::error::OTelSdkError::AlreadyShutdown)) => {}

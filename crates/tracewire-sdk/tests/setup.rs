@@ -222,6 +222,25 @@ fn sdk_disabled_records_nothing() {
 }
 
 #[test]
+fn a_shutdown_limit_too_long_for_the_clock_is_no_panic() {
+    let memory = InMemorySpanExporter::default();
+    let guard = Tracewire::builder()
+        .with_env(env(&[
+            ("OTEL_METRICS_EXPORTER", "console"),
+            ("OTEL_LOGS_EXPORTER", "none"),
+        ]))
+        .with_console_output(SharedBuffer::default)
+        .with_span_exporter(memory.clone())
+        .with_shutdown_timeout(Duration::MAX)
+        .build()
+        .unwrap();
+    guard.tracer("t").in_span("x", |_| {});
+    guard.force_flush().unwrap();
+    assert_eq!(memory.get_finished_spans().unwrap().len(), 1);
+    guard.shutdown().unwrap();
+}
+
+#[test]
 fn the_processor_hook_wraps_the_configured_exporters() {
     let memory = InMemorySpanExporter::default();
     let (tx, rx) = std::sync::mpsc::channel();

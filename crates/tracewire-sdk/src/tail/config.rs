@@ -12,6 +12,8 @@ pub const DEFAULT_NUM_TRACES: u64 = 50_000;
 /// Decision caches default to this many times `num_traces` when the config does not size them
 /// (the Collector leaves them off; its README advises sizing them well above `num_traces`).
 pub const DEFAULT_DECISION_CACHE_FACTOR: u64 = 10;
+/// The longest Go duration (`time.Duration` is an `int64` of nanoseconds).
+const MAX_GO_DURATION: Duration = Duration::from_nanos(i64::MAX as u64);
 /// Default byte budget of the spans buffered while they wait for their trace's decision.
 pub const DEFAULT_MAX_BUFFERED_BYTES: u64 = 64 * 1024 * 1024;
 
@@ -462,6 +464,22 @@ impl TailSamplingConfig {
                 "must be greater than zero (for instance \"30s\")",
             ));
         }
+        // The Collector's durations are Go's (at most i64::MAX nanoseconds); longer ones from
+        // code would overflow the clock when a trace's deadline is computed.
+        for (field, wait) in [
+            ("decision_wait", self.decision_wait),
+            (
+                "decision_wait_after_root_received",
+                self.decision_wait_after_root_received,
+            ),
+        ] {
+            if wait > MAX_GO_DURATION {
+                return Err(ConfigError::new(
+                    field,
+                    "must be at most 2562047h47m16.854775807s, Go's longest duration",
+                ));
+            }
+        }
         if self.num_traces == 0 {
             return Err(ConfigError::new(
                 "num_traces",
@@ -884,6 +902,22 @@ mod tests {
                 "policies[0].composite.rate_allocation[0].policy",
             ),
         ];
+        let cases = cases.into_iter().chain([
+            (
+                TailSamplingConfig {
+                    decision_wait: Duration::MAX,
+                    ..TailSamplingConfig::article_example()
+                },
+                "decision_wait",
+            ),
+            (
+                TailSamplingConfig {
+                    decision_wait_after_root_received: Duration::MAX,
+                    ..TailSamplingConfig::article_example()
+                },
+                "decision_wait_after_root_received",
+            ),
+        ]);
         for (config, field) in cases {
             let err = config.validate().expect_err(field);
             assert_eq!(err.field(), Some(field), "{err}");
