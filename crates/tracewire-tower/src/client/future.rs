@@ -141,14 +141,13 @@ impl ClientState {
     ) {
         self.finished = true;
         self.cx.span().end();
-        let mut kv: [KeyValue; 7] = std::array::from_fn(|_| KeyValue::new("", ""));
+        let mut kv: [KeyValue; 6] = std::array::from_fn(|_| KeyValue::new("", ""));
         let mut n = 0;
         let mut push = |k: KeyValue| {
             kv[n] = k;
             n += 1;
         };
         push(KeyValue::new(attr::HTTP_REQUEST_METHOD, self.method));
-        push(KeyValue::new(attr::URL_SCHEME, self.target.scheme));
         if let Some(host) = &self.target.host {
             push(KeyValue::new(attr::SERVER_ADDRESS, host.clone()));
         }
