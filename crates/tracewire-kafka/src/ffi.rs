@@ -97,14 +97,19 @@ pub(crate) fn add(headers: &mut OwnedHeaders, name: &[u8], value: Option<&[u8]>)
 /// `_`-prefixed name for local ones (`_MSG_TIMED_OUT`, `_QUEUE_FULL`).
 pub(crate) fn error_name(code: RDKafkaErrorCode) -> Option<&'static str> {
     let err = rdsys::rd_kafka_resp_err_t::try_from(code as i32).ok()?;
-    // SAFETY: `rd_kafka_err2name` returns a pointer into librdkafka's static, NUL-terminated
-    // table of error names (or a static "unknown" string), valid for the whole program.
+    // SAFETY: `rd_kafka_err2name` returns a NUL-terminated string that is valid at least until
+    // the next call on this thread: a pointer into librdkafka's static table of names for a
+    // code that has one, else a thread-local buffer it formats as `ERR_<code>?` (the range
+    // markers `__BEGIN`, `__END`, `END_ALL`), which a later call overwrites.
     let name = unsafe { rdsys::rd_kafka_err2name(err) };
     if name.is_null() {
         return None;
     }
-    // SAFETY: as above: static and NUL-terminated.
-    unsafe { CStr::from_ptr(name) }.to_str().ok()
+    // SAFETY: as above: NUL-terminated and valid now, on this thread.
+    let name = unsafe { CStr::from_ptr(name) }.to_str().ok()?;
+    // Only names from the static table may be handed out as `'static`; the table's names never
+    // end with `?`, the thread-local fallback always does.
+    (!name.ends_with('?')).then_some(name)
 }
 
 #[cfg(test)]
@@ -154,5 +159,14 @@ mod tests {
             Some("KAFKA_STORAGE_ERROR")
         );
         assert_eq!(error_name(RDKafkaErrorCode::QueueFull), Some("_QUEUE_FULL"));
+    }
+
+    #[test]
+    fn codes_without_a_name_have_none() {
+        // For these librdkafka formats "ERR_<n>?" into a thread-local buffer that the next
+        // call overwrites: never a `&'static str`.
+        for code in [RDKafkaErrorCode::Begin, RDKafkaErrorCode::EndAll] {
+            assert_eq!(error_name(code), None, "{code:?}");
+        }
     }
 }
