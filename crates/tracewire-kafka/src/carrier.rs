@@ -53,9 +53,11 @@
 //! appends what the propagator writes, so a retried or forwarded message carries exactly one
 //! trace context. When the message has no earlier trace header its headers are appended to in
 //! place; otherwise they are rebuilt with every other header kept byte for byte and in order,
-//! null values and non-UTF-8 names included.
+//! null values and non-UTF-8 names included. (One exception: librdkafka hands out header names
+//! only up to their first NUL byte, so a name with a NUL inside is rebuilt up to it.)
 
 use std::any::Any;
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use opentelemetry::baggage::BaggageExt as _;
@@ -156,10 +158,13 @@ impl Extractor for HeadersExtractor<'_> {
 
     /// Every UTF-8 header name, once each, in order of first appearance.
     fn keys(&self) -> Vec<&str> {
+        // A foreign producer may send many thousands of headers: finding repeats through a set
+        // keeps this linear in their number.
+        let mut seen: HashSet<&[u8]> = HashSet::new();
         let mut keys: Vec<&str> = Vec::new();
         for h in self.raw() {
             if let Ok(name) = std::str::from_utf8(h.name)
-                && !keys.contains(&name)
+                && seen.insert(h.name)
             {
                 keys.push(name);
             }
@@ -365,5 +370,63 @@ impl Propagation {
             headers = injector.into_headers();
         }
         headers
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw_list(headers: &OwnedHeaders) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+        let native = headers.as_borrowed();
+        (0..ffi::count(native))
+            .filter_map(|i| ffi::header(native, i))
+            .map(|h| (h.name.to_vec(), h.value.map(<[u8]>::to_vec)))
+            .collect()
+    }
+
+    #[test]
+    fn a_rebuild_keeps_every_other_header_byte_for_byte_and_in_order() {
+        let mut before = OwnedHeaders::new();
+        let list: [(&[u8], Option<&[u8]>); 7] = [
+            (
+                b"traceparent",
+                Some(b"00-11111111111111111111111111111111-2222222222222222-01"),
+            ),
+            (b"\xfe\xff", Some(b"\x00\x01\xff")),
+            (b"null", None),
+            (b"baggage", Some(b"a=b")),
+            (b"empty", Some(b"")),
+            (b"tracestate", Some(b"k=v")),
+            (b"\xfe\xff", Some(b"again")),
+        ];
+        for (name, value) in list {
+            ffi::add(&mut before, name, value);
+        }
+        let after = without_trace_headers(before, &TraceContextPropagator::new());
+        let want: Vec<(Vec<u8>, Option<Vec<u8>>)> = [
+            (&b"\xfe\xff"[..], Some(&b"\x00\x01\xff"[..])),
+            (b"null", None),
+            (b"empty", Some(b"")),
+            (b"\xfe\xff", Some(b"again")),
+        ]
+        .into_iter()
+        .map(|(n, v)| (n.to_vec(), v.map(<[u8]>::to_vec)))
+        .collect();
+        assert_eq!(raw_list(&after), want);
+    }
+
+    #[test]
+    fn keys_of_a_long_list_are_each_name_once() {
+        let mut headers = OwnedHeaders::new();
+        for i in 0..5_000 {
+            let name = format!("h{}", i % 2_500);
+            ffi::add(&mut headers, name.as_bytes(), Some(b"v"));
+        }
+        ffi::add(&mut headers, b"\xff", Some(b"v"));
+        let extractor = HeadersExtractor::from_headers(&headers);
+        let keys = extractor.keys();
+        assert_eq!(keys.len(), 2_500);
+        assert_eq!((keys[0], keys[2_499]), ("h0", "h2499"));
     }
 }
