@@ -206,3 +206,21 @@ fn invalid_trace_fields_stay_plain_attributes() {
         Some(&AnyValue::String("00f067aa0ba902b7".into()))
     );
 }
+
+#[test]
+fn a_lone_id_field_inside_a_span_stays_an_attribute() {
+    let traces = Traces::new(true);
+    let logs = Logs::new();
+    let log = slog::Logger::root(OtelLogsDrain::new(&logs.provider), o!());
+    // A valid trace id alone (no span id) is not a trace context: the record takes the current
+    // span's, and the field stays what the caller logged, an attribute.
+    let other = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let sc = traces.tracer().in_span("current", |cx| {
+        slog::info!(log, "refund for an earlier trace"; "trace_id" => other);
+        cx.span().span_context().clone()
+    });
+    let r = &logs.records()[0];
+    let tc = r.trace_context().expect("trace context");
+    assert_eq!((tc.trace_id, tc.span_id), (sc.trace_id(), sc.span_id()));
+    assert_eq!(attr(r, "trace_id"), Some(&AnyValue::String(other.into())));
+}

@@ -54,7 +54,8 @@ pub const fn severity_of(level: Level) -> Severity {
 /// The trace context is the current context's; when the record carries `trace_id`, `span_id`
 /// and `trace_flags` key-values (a [`TraceIdsDrain`](crate::slog::TraceIdsDrain) in front of an
 /// async drain wrote them on the logging thread), those are used instead and not repeated as
-/// attributes. Invalid values there are kept as plain attributes.
+/// attributes. Invalid values there, or a trace id without a span id, are kept as plain
+/// attributes.
 ///
 /// The drain never fails: it returns `Result<(), Never>`, so it needs no `.fuse()`.
 ///
@@ -214,11 +215,16 @@ impl<L: Logger> Drain for OtelLogsDrain<L> {
         let _ = values.serialize(record, &mut attrs);
         let lifted = attrs.lifted;
 
-        match lifted.ids().or_else(TraceIds::current) {
-            Some(ids) => {
-                log.set_trace_context(ids.trace_id, ids.span_id, Some(ids.trace_flags));
+        // Fields that make no trace context of their own go back as the attributes they were.
+        let ids = match lifted.ids() {
+            Some(ids) => Some(ids),
+            None => {
+                lifted.restore(&mut log, &self.names);
+                TraceIds::current()
             }
-            None => lifted.restore(&mut log, &self.names),
+        };
+        if let Some(ids) = ids {
+            log.set_trace_context(ids.trace_id, ids.span_id, Some(ids.trace_flags));
         }
         self.logger.emit(log);
         Ok(())
