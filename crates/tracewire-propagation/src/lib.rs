@@ -6,8 +6,8 @@
 //! combined, the Level 2 random flag, spec-valid `tracestate` keys that opentelemetry's
 //! `TraceState` rejects, baggage limits applied entry by entry. It costs a fraction of
 //! opentelemetry_sdk's propagators used through opentelemetry-http (see
-//! `benches/propagation.rs`). It uses the opentelemetry API only; tracewire-api, tracewire-tower,
-//! tracewire-kafka and tracewire-sdk build on it.
+//! `benches/propagation.rs`). It uses the opentelemetry API only; tracewire-tower, tracewire-kafka
+//! and tracewire-sdk build on it.
 //!
 //! # Example
 //!

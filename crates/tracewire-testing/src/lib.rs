@@ -34,6 +34,8 @@
 //! - `otlp` and `zipkin` (feature `servers`): receivers on 127.0.0.1 that decode what
 //!   exporters send (OTLP/HTTP protobuf and JSON, gzip; OTLP gRPC with feature `grpc`; Zipkin v2
 //!   JSON), keep it, and can fail on purpose (a status, a hang).
+//! - [`broker`]: [`TansuBroker`](broker::TansuBroker), a real Kafka-compatible broker on a free
+//!   port of 127.0.0.1, stopped by its pid.
 //! - [`bench`](mod@bench): side-by-side bench harness with allocation counts.
 //! - [`fuzz`]: mutation fuzzer on the stable toolchain.
 //!
