@@ -92,7 +92,7 @@
 //! | `OTEL_EXPORTER_OTLP[_<SIGNAL>]_COMPRESSION` | `none` | `gzip` |
 //! | `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE` | `cumulative` | `delta`, `lowmemory` |
 //! | `OTEL_EXPORTER_ZIPKIN_ENDPOINT`, `..._TIMEOUT` | `http://localhost:9411/api/v2/spans`, `10000` | |
-//! | `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG` | `parentbased_always_on` | every standard value, and `tracewire_rules` + a YAML path |
+//! | `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG` | `parentbased_always_on` | the standard values but the remote ones (`jaeger_remote`, `parentbased_jaeger_remote`, `xray`: warn, default), and `tracewire_rules` + a YAML path |
 //! | `OTEL_PROPAGATORS` | `tracecontext,baggage` | also `b3`, `b3multi`, `jaeger`, `none` |
 //! | `OTEL_BSP_SCHEDULE_DELAY`, `..._EXPORT_TIMEOUT`, `..._MAX_QUEUE_SIZE`, `..._MAX_EXPORT_BATCH_SIZE` | `5000`, `30000`, `2048`, `512` | span batching |
 //! | `OTEL_BLRP_*` (same four) | `1000`, `30000`, `2048`, `512` | log batching |

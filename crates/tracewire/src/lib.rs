@@ -96,7 +96,7 @@ pub use tracewire_testing as testing;
 pub use tracewire_tower as tower;
 
 // The guides, compiled and run as doctests. Each Rust block in them is a test; blocks that need
-// a broker or a collector are `no_run`.
+// a broker, a collector, a server or a file are `no_run`.
 
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/guides/README.md")]
