@@ -216,8 +216,9 @@ impl Metrics {
             Entry::Occupied(e) => Some(e.get().clone()),
             Entry::Vacant(e) => {
                 let family = make();
-                // prometheus-client ends every help text with a period.
-                let help = help.trim_end_matches('.').to_owned();
+                // prometheus-client ends every help text with a period, and writes it as given:
+                // the escapes OpenMetrics asks for are ours to make.
+                let help = escape_help(help.trim_end_matches('.'));
                 match (&family, unit) {
                     (Registered::Counter(f), Some(u)) => {
                         state.registry.register_with_unit(name, help, u, f.clone())
@@ -236,6 +237,22 @@ impl Metrics {
             }
         }
     }
+}
+
+/// A description as an OpenMetrics `# HELP` text: a backslash, a double quote and a line
+/// feed are escaped (`\\`, `\"`, `\n`), so that a description can never end the line early
+/// or make the exposition unparsable.
+fn escape_help(help: &str) -> String {
+    let mut out = String::with_capacity(help.len());
+    for c in help.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 #[cold]
@@ -662,6 +679,30 @@ mod tests {
                 openmetrics_unit(ucum).as_ref().map(Unit::as_str),
                 want,
                 "{ucum}"
+            );
+        }
+    }
+
+    #[test]
+    fn help_texts_are_escaped() {
+        let metrics = Metrics::builder()
+            .with_exemplar_filter(ExemplarFilter::AlwaysOff)
+            .build();
+        metrics
+            .u64_counter("jobs")
+            .with_description("Jobs by \"state\"\nfrom C:\\queue")
+            .build()
+            .add(1, &[]);
+        let text = metrics.encode();
+        assert!(
+            text.contains("# HELP jobs Jobs by \\\"state\\\"\\nfrom C:\\\\queue.\n"),
+            "{text}"
+        );
+        // Every line of the exposition is a comment or a sample: none is a piece of the help.
+        for line in text.lines() {
+            assert!(
+                line.starts_with('#') || line.starts_with("jobs"),
+                "{line:?}"
             );
         }
     }
