@@ -42,8 +42,9 @@ pub const DEFAULT_BOUNDARIES: [f64; 15] = [
 /// compatibility specification does: characters outside `[a-zA-Z0-9_:]` become `_`, counters
 /// get the `_total` suffix and a unit suffix comes from the unit (`s` → `_seconds`, `By` →
 /// `_bytes`, `ms` → `_milliseconds`; `1` and `{annotations}` add none). So `payment.requests`
-/// is served as `payment_requests_total`. Attribute keys become label names the same way. The
-/// OpenTelemetry side keeps the names as given.
+/// is served as `payment_requests_total`. Attribute keys become label names the same way;
+/// the values of keys that become the same label name are joined with `;`, in the order of
+/// the keys. The OpenTelemetry side keeps the names as given.
 ///
 /// # Example
 ///
@@ -543,12 +544,38 @@ impl ExemplarHistogram {
 
 /// The OpenMetrics labels of a set of attributes, sorted by name so that the same attributes
 /// in another order land in the same series.
+///
+/// A label name appears once, as OpenMetrics requires (Prometheus rejects the whole scrape
+/// otherwise): a key given twice keeps its last value, and the values of keys that become the
+/// same label name (`http.method` and `http_method`) are joined with `;` in the order of the
+/// original keys, as the OpenTelemetry → Prometheus compatibility specification asks.
 fn labels(attributes: &[KeyValue]) -> Labels {
-    let mut labels: Labels = attributes
+    let mut named: Vec<(String, &str, String)> = attributes
         .iter()
-        .map(|kv| (label_name(kv.key.as_str()), kv.value.as_str().into_owned()))
+        .map(|kv| {
+            let key = kv.key.as_str();
+            (label_name(key), key, kv.value.as_str().into_owned())
+        })
         .collect();
-    labels.sort_by(|a, b| a.0.cmp(&b.0));
+    // Stable: a repeated key stays in the order it was given, so its last value is last.
+    named.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    named.dedup_by(|later, kept| {
+        let same = later.1 == kept.1;
+        if same {
+            std::mem::swap(&mut later.2, &mut kept.2);
+        }
+        same
+    });
+    let mut labels: Labels = Vec::with_capacity(named.len());
+    for (name, _, value) in named {
+        match labels.last_mut() {
+            Some((last, joined)) if *last == name => {
+                joined.push(';');
+                joined.push_str(&value);
+            }
+            _ => labels.push((name, value)),
+        }
+    }
     labels
 }
 
@@ -680,6 +707,37 @@ mod tests {
                 want,
                 "{ucum}"
             );
+        }
+    }
+
+    #[test]
+    fn label_names_are_unique() {
+        type Case<'a> = (&'a [KeyValue], &'a [(&'a str, &'a str)]);
+        let kv = KeyValue::new;
+        let cases: &[Case<'_>] = &[
+            (
+                &[kv("http_method", "b"), kv("http.method", "a")],
+                &[("http_method", "a;b")],
+            ),
+            (
+                &[kv("a-b", "2"), kv("a.b", "3"), kv("a b", "1"), kv("z", "z")],
+                &[("a_b", "1;2;3"), ("z", "z")],
+            ),
+            (
+                &[kv("status", "ok"), kv("status", "error")],
+                &[("status", "error")],
+            ),
+            (
+                &[kv("a.b", "1"), kv("a_b", "2"), kv("a.b", "3")],
+                &[("a_b", "3;2")],
+            ),
+        ];
+        for (attributes, want) in cases {
+            let want: Labels = want
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect();
+            assert_eq!(labels(attributes), want, "{attributes:?}");
         }
     }
 
