@@ -71,7 +71,8 @@ fn body_attributes_and_timestamps() {
     let order = 42;
     slog::info!(log, "order {} placed", order;
         "amount" => 12.5f64, "paid" => true, "count" => 7i64, "big" => u64::MAX,
-        "user" => "u-1", "note" => %format_args!("x{}", 1), "none" => None::<u8>);
+        "user" => "u-1", "note" => %format_args!("x{}", 1), "none" => None::<u8>,
+        "blob" => &b"\x00\xff"[..]);
     let after = SystemTime::now();
 
     let r = &logs.records()[0];
@@ -86,6 +87,10 @@ fn body_attributes_and_timestamps() {
     assert_eq!(attr(r, "user"), Some(&AnyValue::String("u-1".into())));
     assert_eq!(attr(r, "note"), Some(&AnyValue::String("x1".into())));
     assert_eq!(attr(r, "none"), None);
+    assert_eq!(
+        attr(r, "blob"),
+        Some(&AnyValue::Bytes(Box::new(vec![0x00, 0xff])))
+    );
     // Logger values too.
     assert_eq!(
         attr(r, "service"),

@@ -45,7 +45,7 @@ pub const fn severity_of(level: Level) -> Severity {
 /// |---|---|
 /// | level | `SeverityNumber` by [`severity_of`], `SeverityText` the slog level's name (`"CRITICAL"`, `"ERROR"`, `"WARNING"`, ...) |
 /// | message | `Body` (a string) |
-/// | record and logger key-values | `Attributes` (integers, floats and booleans keep their type; everything else is a string) |
+/// | record and logger key-values | `Attributes` (integers, floats, booleans and byte slices keep their type; `None` is left out; everything else is a string) |
 /// | module | `target` (exporters may use it as the instrumentation scope name) |
 /// | file and line | `code.file.path`, `code.line.number` when [enabled](OtelLogsDrainBuilder::with_code_location) |
 /// | time of the call | `Timestamp` and `ObservedTimestamp` (slog records carry no time of their own) |
