@@ -207,6 +207,12 @@ fn bounded(timeout: Duration, tasks: Vec<Task>) -> Result<(), ShutdownError> {
             Ok(Err(opentelemetry_sdk::error::OTelSdkError::Timeout(_))) => {
                 return Err(ShutdownError::Timeout(timeout));
             }
+            // The SDK's providers wrap their processors' timeouts in an `InternalFailure`
+            // ("Shutdown errors: [Timeout(..)]"): an error that comes once the limit has passed
+            // is the limit, whatever its wording.
+            Ok(Err(_)) if past(deadline, Instant::now()) => {
+                return Err(ShutdownError::Timeout(timeout));
+            }
             Ok(Err(e)) => errors.push(e.to_string()),
             Err(mpsc::RecvTimeoutError::Timeout) => return Err(ShutdownError::Timeout(timeout)),
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
@@ -219,6 +225,11 @@ fn bounded(timeout: Duration, tasks: Vec<Task>) -> Result<(), ShutdownError> {
     }
 }
 
+/// Whether `now` is at or after `deadline` (`None`: no limit, never past).
+fn past(deadline: Option<Instant>, now: Instant) -> bool {
+    deadline.is_some_and(|deadline| now >= deadline)
+}
+
 impl Drop for Guard {
     fn drop(&mut self) {
         if self.done {
@@ -228,5 +239,49 @@ impl Drop for Guard {
         if let Err(e) = self.shutdown_inner(timeout) {
             tracing::warn!(target: "tracewire::sdk", error = %e, "telemetry shutdown did not complete cleanly");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opentelemetry_sdk::error::OTelSdkError;
+
+    #[test]
+    fn an_error_after_the_limit_is_the_limit() {
+        let now = Instant::now();
+        let later = now + Duration::from_millis(5);
+        assert!(past(Some(now), now));
+        assert!(past(Some(now), later));
+        assert!(!past(Some(later), now));
+        assert!(!past(None, later));
+    }
+
+    #[test]
+    fn a_wrapped_provider_timeout_is_a_timeout() {
+        // What opentelemetry_sdk's TracerProvider returns when a processor times out.
+        let wrapped = || -> Task {
+            Box::new(|left: Duration| {
+                std::thread::sleep(left);
+                Err(OTelSdkError::InternalFailure(format!(
+                    "Shutdown errors: [Timeout({left:?})]"
+                )))
+            })
+        };
+        // The error may arrive just before the receiver gives up or just after; both are the
+        // limit. (Unlimited, the same task's error is a provider error, below.)
+        let limit = Duration::from_millis(20);
+        assert!(matches!(
+            bounded(limit, vec![wrapped()]),
+            Err(ShutdownError::Timeout(t)) if t == limit
+        ));
+        let failing: Task =
+            Box::new(|_| Err(OTelSdkError::InternalFailure("export failed".into())));
+        assert!(matches!(
+            bounded(Duration::from_secs(60), vec![failing]),
+            Err(ShutdownError::Provider(m)) if m.contains("export failed")
+        ));
+        let fine: Task = Box::new(|_| Ok(()));
+        assert!(bounded(Duration::from_secs(60), vec![fine]).is_ok());
     }
 }
