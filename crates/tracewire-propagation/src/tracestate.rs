@@ -120,38 +120,36 @@ impl<'a> TraceStateList<'a> {
         for line in lines {
             // Every valid member is ASCII, so a line that is not UTF-8 holds an invalid member.
             let line = std::str::from_utf8(line).map_err(|_| TraceStateError::Value)?;
-            // One pass per line: member boundaries and each member's first `=`. (`str::split`
-            // costs more than the members are long.)
             let bytes = line.as_bytes();
             let mut start = 0;
-            let mut eq = None;
-            for i in 0..=bytes.len() {
-                match bytes.get(i) {
-                    Some(b',') | None => {
-                        self.push_member(line, start, i, eq)?;
-                        start = i + 1;
-                        eq = None;
-                    }
-                    Some(b'=') if eq.is_none() => eq = Some(i),
-                    Some(_) => {}
+            loop {
+                // A tight search for the next `,` (a byte-by-byte state machine finding both
+                // `,` and `=` cost more than the members are long).
+                let end = bytes
+                    .get(start..)
+                    .and_then(|rest| rest.iter().position(|&b| b == b','))
+                    .map_or(bytes.len(), |at| start + at);
+                self.push_member(line, start, end)?;
+                if end >= bytes.len() {
+                    break;
                 }
+                start = end + 1;
             }
         }
         Ok(())
     }
 
-    /// Validates and adds the member at `line[start..end]` (white space around it allowed)
-    /// whose first `=` is at `eq`; an empty member is skipped.
+    /// Validates and adds the member at `line[start..end]` (white space around it allowed);
+    /// an empty member is skipped.
     #[inline]
     fn push_member(
         &mut self,
         line: &'a str,
         start: usize,
         end: usize,
-        eq: Option<usize>,
     ) -> Result<(), TraceStateError> {
         let bytes = line.as_bytes();
-        let (mut s, mut e) = (start, end);
+        let (mut s, mut e) = (start, end.min(bytes.len()));
         while s < e && matches!(bytes[s], b' ' | b'\t') {
             s += 1;
         }
@@ -164,7 +162,11 @@ impl<'a> TraceStateList<'a> {
         if self.len == MAX_MEMBERS {
             return Err(TraceStateError::TooManyMembers);
         }
-        let eq = eq.ok_or(TraceStateError::Member)?;
+        let eq = bytes[s..e]
+            .iter()
+            .position(|&b| b == b'=')
+            .map(|at| s + at)
+            .ok_or(TraceStateError::Member)?;
         // The boundaries are next to ASCII bytes; `get` keeps this free of panics all the same.
         let key = line.get(s..eq).ok_or(TraceStateError::Key)?;
         let value = line.get(eq + 1..e).ok_or(TraceStateError::Value)?;
@@ -177,8 +179,14 @@ impl<'a> TraceStateList<'a> {
         if self.iter().any(|(k, _)| k == key) {
             return Err(TraceStateError::DuplicateKey);
         }
-        self.fits_otel &= otel_accepts_key(key);
-        self.members[self.len] = Some((key, value));
+        // Only a key with an `@` can be one opentelemetry's `TraceState` rejects.
+        if key.as_bytes().contains(&b'@') {
+            self.fits_otel &= otel_accepts_key(key);
+        }
+        let Some(slot) = self.members.get_mut(self.len) else {
+            return Err(TraceStateError::TooManyMembers);
+        };
+        *slot = Some((key, value));
         self.len += 1;
         Ok(())
     }
@@ -231,16 +239,37 @@ pub fn is_valid_value(value: &str) -> bool {
     valid_value_bytes(value.as_bytes())
 }
 
+/// Byte classes of the `tracestate` grammar, one table lookup per byte.
+const KEY_CHAR: u8 = 1;
+const KEY_FIRST: u8 = 2;
+const VALUE_CHAR: u8 = 4;
+
+const CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0usize;
+    while b < 256 {
+        let c = b as u8;
+        let lower_or_digit = c.is_ascii_lowercase() || c.is_ascii_digit();
+        if lower_or_digit {
+            t[b] |= KEY_FIRST | KEY_CHAR;
+        }
+        if matches!(c, b'_' | b'-' | b'*' | b'/' | b'@') {
+            t[b] |= KEY_CHAR;
+        }
+        if c >= 0x20 && c <= 0x7e && c != b',' && c != b'=' {
+            t[b] |= VALUE_CHAR;
+        }
+        b += 1;
+    }
+    t
+};
+
 #[inline]
 fn valid_key_bytes(key: &[u8]) -> bool {
     match key {
         [first, rest @ ..] if key.len() <= MAX_KEY_LEN => {
-            (first.is_ascii_lowercase() || first.is_ascii_digit())
-                && rest.iter().all(|&b| {
-                    b.is_ascii_lowercase()
-                        || b.is_ascii_digit()
-                        || matches!(b, b'_' | b'-' | b'*' | b'/' | b'@')
-                })
+            CLASS[usize::from(*first)] & KEY_FIRST != 0
+                && rest.iter().all(|&b| CLASS[usize::from(b)] & KEY_CHAR != 0)
         }
         _ => false,
     }
@@ -250,10 +279,7 @@ fn valid_key_bytes(key: &[u8]) -> bool {
 fn valid_value_bytes(value: &[u8]) -> bool {
     match value {
         [.., last] if value.len() <= MAX_VALUE_LEN => {
-            *last != b' '
-                && value
-                    .iter()
-                    .all(|&b| (0x20..=0x7e).contains(&b) && b != b',' && b != b'=')
+            *last != b' ' && value.iter().all(|&b| CLASS[usize::from(b)] & VALUE_CHAR != 0)
         }
         _ => false,
     }
