@@ -279,7 +279,10 @@ fn valid_key_bytes(key: &[u8]) -> bool {
 fn valid_value_bytes(value: &[u8]) -> bool {
     match value {
         [.., last] if value.len() <= MAX_VALUE_LEN => {
-            *last != b' ' && value.iter().all(|&b| CLASS[usize::from(b)] & VALUE_CHAR != 0)
+            *last != b' '
+                && value
+                    .iter()
+                    .all(|&b| CLASS[usize::from(b)] & VALUE_CHAR != 0)
         }
         _ => false,
     }
