@@ -2,7 +2,9 @@
 //! bar. It is not traced itself (it plays the customers); checkout's `traceresponse` header tells
 //! it each order's trace id.
 
+use std::future::Future as _;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -11,6 +13,7 @@ use futures_util::StreamExt as _;
 use http_body_util::{BodyExt as _, Full};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use opentelemetry::trace::TraceId;
+use tokio::sync::{oneshot, watch};
 use tracewire_core::semconv::header;
 use tracewire_propagation::TraceParent;
 
@@ -72,6 +75,8 @@ pub(crate) async fn run(
     let url: Arc<str> = format!("{}/orders", checkout_url.trim_end_matches('/')).into();
     let client = http_client();
     wait_until_healthy(&client, checkout_url).await?;
+    let interrupt = interrupt_on_ctrl_c().await;
+    println!("  (Ctrl-C stops sending; the orders sent so far are still shown)");
 
     let bar = ProgressBar::with_draw_target(Some(u64::from(orders)), ProgressDrawTarget::stderr())
         .with_style(
@@ -82,7 +87,14 @@ pub(crate) async fn run(
         );
     bar.enable_steady_tick(Duration::from_millis(100));
     let (mut ok, mut failed) = (0u32, 0u32);
+    let mut stopped = interrupt.clone();
     let mut results: Vec<OrderResult> = futures_util::stream::iter(0..orders)
+        .take_until(async move {
+            // An error means the watcher is gone: no interrupt will come.
+            if stopped.wait_for(|&interrupted| interrupted).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        })
         .map(|n| {
             let client = client.clone();
             let url = Arc::clone(&url);
@@ -101,10 +113,45 @@ pub(crate) async fn run(
         .collect()
         .await;
     bar.finish();
+    if *interrupt.borrow() {
+        eprintln!(
+            "interrupted: {} of {orders} orders sent; showing those (Ctrl-C again exits at once)",
+            results.len()
+        );
+    }
     results.sort_by(|a, b| a.order.order_id.cmp(&b.order.order_id));
     Ok(results)
 }
 
+/// Watches for Ctrl-C from now on: the first one stops the load (the orders in flight finish,
+/// then the demo flushes and shows what it has); the next exits at once with status 130.
+/// Returns once the handler is installed. (From then on Ctrl-C no longer ends the process by
+/// default, so the watcher stays for the rest of the run.)
+async fn interrupt_on_ctrl_c() -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(false);
+    let (ready_tx, ready_rx) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let mut first = std::pin::pin!(tokio::signal::ctrl_c());
+        // The first poll installs the handler.
+        let early = std::future::poll_fn(|cx| Poll::Ready(first.as_mut().poll(cx))).await;
+        let _ = ready_tx.send(());
+        let result = match early {
+            Poll::Ready(result) => result,
+            Poll::Pending => first.await,
+        };
+        if result.is_err() {
+            // No signal handler: Ctrl-C keeps its default.
+            return;
+        }
+        let _ = tx.send(true);
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\ninterrupted again: exiting without flushing");
+            std::process::exit(130);
+        }
+    });
+    let _ = ready_rx.await;
+    rx
+}
 /// Polls `GET /health` until checkout answers (a few seconds at most).
 async fn wait_until_healthy(client: &HttpClient, checkout_url: &str) -> anyhow::Result<()> {
     let url = format!("{}/health", checkout_url.trim_end_matches('/'));

@@ -7,6 +7,7 @@ mod common;
 use anyhow::{Context as _, bail, ensure};
 use common::{embedded_data, run_demo, temp_dir};
 use serde_json::Value;
+use std::time::Duration;
 
 fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
     v[key].as_str().unwrap_or_default()
@@ -192,5 +193,97 @@ fn the_demo_keeps_errors_and_whole_traces_and_shows_them() -> anyhow::Result<()>
     ensure!(all_logs.lines().filter(|l| l.contains(trace_id)).count() >= lines.len());
 
     std::fs::remove_dir_all(&dir)?;
+    Ok(())
+}
+
+/// Ctrl-C during the load stops sending: the orders in flight finish, and the demo still
+/// flushes, shows the orders it sent, writes the HTML view and exits 0.
+#[test]
+fn ctrl_c_stops_the_load_and_the_demo_still_shows_what_was_sent() -> anyhow::Result<()> {
+    use std::io::{BufRead as _, BufReader, Read as _};
+    use std::process::{Command, Stdio};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let dir = temp_dir()?;
+    // Far more orders than the test waits for: only Ctrl-C ends this run early.
+    let requested = 1_000_000u64;
+    let mut child = common::demo_command(&dir, requested as u32, &[])?
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("starting the demo")?;
+    let pid = child.id();
+    // A liveness bound, not a timing assertion: a demo that ignored Ctrl-C would run for hours.
+    let done = Arc::new(AtomicBool::new(false));
+    let watchdog = {
+        let done = Arc::clone(&done);
+        std::thread::spawn(move || {
+            for _ in 0..1_800 {
+                if done.load(Ordering::Relaxed) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = Command::new("sh")
+                .arg("-c")
+                .arg(format!("kill -KILL {pid}"))
+                .status();
+        })
+    };
+    let mut stderr = child.stderr.take().context("stderr")?;
+    let stderr = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let mut lines = BufReader::new(child.stdout.take().context("stdout")?).lines();
+    let mut stdout = String::new();
+    loop {
+        let line = lines
+            .next()
+            .with_context(|| format!("the demo ended before its load started:\n{stdout}"))??;
+        stdout.push_str(&line);
+        stdout.push('\n');
+        if line.contains("Ctrl-C stops sending") {
+            break;
+        }
+    }
+    // Let some orders through, then interrupt (the shell's own `kill`, by the demo's pid).
+    std::thread::sleep(Duration::from_millis(500));
+    let sent = Command::new("sh")
+        .arg("-c")
+        .arg(format!("kill -INT {pid}"))
+        .status()?;
+    ensure!(sent.success(), "kill -INT failed");
+    for line in lines {
+        stdout.push_str(&line?);
+        stdout.push('\n');
+    }
+    let status = child.wait()?;
+    done.store(true, Ordering::Relaxed);
+    let _ = watchdog.join();
+    let stderr = stderr.join().unwrap_or_default();
+    ensure!(
+        status.success(),
+        "the demo failed ({status}):\n{stdout}\n{stderr}"
+    );
+    ensure!(
+        stderr.contains("interrupted: "),
+        "no interruption reported:\n{stderr}"
+    );
+    ensure!(stdout.contains("Done in"), "no end of run in:\n{stdout}");
+    let page = std::fs::read_to_string(dir.join("trace-view.html")).context("the HTML view")?;
+    let data = embedded_data(&page)?;
+    let orders = data["orders"].as_u64().context("orders")?;
+    ensure!(
+        orders > 0 && orders < requested,
+        "{orders} of {requested} orders in the view"
+    );
+    ensure!(
+        data["fulfilled"] == data["accepted"],
+        "every paid order fulfilled"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

@@ -57,9 +57,25 @@ pub fn embedded_data(page: &str) -> anyhow::Result<Value> {
 /// Runs the demo in-process with `orders` orders (seed 7, 20% failures, none slow), the test's
 /// tail-sampling config, its files in `dir`, and `env` added to a clean environment.
 pub fn run_demo(dir: &Path, orders: u32, env: &[(&str, &str)]) -> anyhow::Result<String> {
+    let output = demo_command(dir, orders, env)?
+        .output()
+        .context("running the demo")?;
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    ensure!(
+        output.status.success(),
+        "the demo failed ({}):\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(stdout)
+}
+
+/// The demo's command line as [`run_demo`] runs it.
+pub fn demo_command(dir: &Path, orders: u32, env: &[(&str, &str)]) -> anyhow::Result<Command> {
     let tail = dir.join("tail.yaml");
     std::fs::write(&tail, TAIL)?;
-    let output = Command::new(env!("CARGO_BIN_EXE_tracewire-demo"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tracewire-demo"));
+    command
         .arg("--orders")
         .arg(orders.to_string())
         .args(["--concurrency", "8", "--seed", "7"])
@@ -72,15 +88,6 @@ pub fn run_demo(dir: &Path, orders: u32, env: &[(&str, &str)]) -> anyhow::Result
         .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
         .env_remove("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
         .env("NO_COLOR", "1")
-        .envs(env.iter().copied())
-        .output()
-        .context("running the demo")?;
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    ensure!(
-        output.status.success(),
-        "the demo failed ({}):\n{stdout}\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Ok(stdout)
+        .envs(env.iter().copied());
+    Ok(command)
 }
