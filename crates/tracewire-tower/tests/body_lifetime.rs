@@ -155,3 +155,26 @@ async fn head_requests_and_empty_bodies_end_cleanly() {
     assert_eq!(span.status, Status::Unset);
     assert_eq!(attr(span, "error.type"), None);
 }
+
+#[tokio::test]
+async fn a_bodiless_status_whose_body_the_server_drops_is_not_cancelled() {
+    // A 304 (or 204) has no body on the wire: hyper writes the head and drops the body unread.
+    let pipeline = Pipeline::new();
+    let app = Router::new()
+        .route(
+            "/cached",
+            get(|| async {
+                let (tx, body) = Channel::<Bytes, std::io::Error>::new(1);
+                // The body never ends by itself: only being dropped ends it.
+                std::mem::forget(tx);
+                (StatusCode::NOT_MODIFIED, Body::new(body))
+            }),
+        )
+        .layer(ServerLayer::new().with_tracer(pipeline.tracer()));
+    let addr = serve(app).await;
+    let reply = common::get(&format!("http://{addr}/cached"), &[]).await;
+    assert_eq!(reply.status, StatusCode::NOT_MODIFIED);
+    let span = &pipeline.wait_spans(1).await[0];
+    assert_eq!(attr(span, "error.type"), None);
+    assert_eq!(span.status, Status::Unset);
+}

@@ -77,7 +77,8 @@
 //! 1xx–4xx leave the status unset. An error from the inner service sets Error (its message as the
 //! description) and `error.type` to the error's type name; so does an error from the response body.
 //! A request cancelled before its response is complete (the future or the body dropped early,
-//! except for `HEAD`) sets Error with `error.type` `cancelled`.
+//! except for `HEAD` and the bodiless 1xx, 204 and 304 responses) sets Error with `error.type`
+//! `cancelled`.
 //!
 //! # When the span ends
 //!
@@ -518,7 +519,13 @@ impl EndState {
         let span = self.cx.span();
         let failure = match outcome {
             Outcome::Complete => None,
-            Outcome::Dropped if self.is_head => None,
+            // A HEAD response, or a status that has no body (1xx, 204, 304), goes out without
+            // its body: the server drops the body unread once the head is written.
+            Outcome::Dropped
+                if self.is_head || matches!(self.metric.status, Some(100..=199 | 204 | 304)) =>
+            {
+                None
+            }
             Outcome::Dropped => Some((CANCELLED, None)),
             Outcome::ServiceError(ty, msg) | Outcome::BodyError(ty, msg) => Some((ty, Some(msg))),
         };
