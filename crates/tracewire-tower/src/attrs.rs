@@ -71,10 +71,18 @@ const DEFAULT_METHODS: [(Method, &str); 9] = [
     (Method::TRACE, "TRACE"),
 ];
 
+/// QUERY (draft-ietf-httpbis-safe-method-w-body), a known method of the conventions since
+/// v1.38. It is an extension method for the `http` crate, so it is not in the `const` list.
+const QUERY: &str = "QUERY";
+
 impl Default for KnownMethods {
     fn default() -> Self {
+        let mut methods = DEFAULT_METHODS.to_vec();
+        if let Ok(query) = Method::from_bytes(QUERY.as_bytes()) {
+            methods.push((query, QUERY));
+        }
         Self {
-            methods: DEFAULT_METHODS.to_vec().into_boxed_slice(),
+            methods: methods.into_boxed_slice(),
         }
     }
 }
@@ -107,6 +115,7 @@ impl KnownMethods {
                 .iter()
                 .find(|(m, _)| *m == method)
                 .map(|(_, n)| *n)
+                .or_else(|| (name == QUERY).then_some(QUERY))
                 // A configured method list is finite and set once: keeping its names for the
                 // life of the process costs a few bytes and keeps the hot path allocation-free.
                 .unwrap_or_else(|| Box::leak(name.to_owned().into_boxed_str()));
@@ -478,6 +487,8 @@ mod tests {
         assert_eq!(known.lookup(&odd), MethodAttr::Other);
         assert_eq!(known.lookup(&odd).value(), "_OTHER");
         assert_eq!(known.lookup(&odd).span_name(), "HTTP");
+        let query = Method::from_bytes(b"QUERY").unwrap();
+        assert_eq!(known.lookup(&query), MethodAttr::Known("QUERY"));
         let lower = Method::from_bytes(b"get").unwrap();
         assert_eq!(known.lookup(&lower), MethodAttr::Other);
     }

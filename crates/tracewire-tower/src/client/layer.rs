@@ -115,7 +115,7 @@ impl<T, P> ClientLayer<T, P> {
         self
     }
 
-    /// Replaces the known methods (default: those of RFC 9110 and PATCH).
+    /// Replaces the known methods (default: those of RFC 9110, PATCH and QUERY).
     pub fn with_known_methods(mut self, methods: impl IntoIterator<Item = Method>) -> Self {
         let names: Vec<Method> = methods.into_iter().collect();
         self.known_methods = KnownMethods::from_list(names.iter().map(Method::as_str));

@@ -272,7 +272,7 @@ impl<T, P, R, F, Q, A> ServerLayer<T, P, R, F, Q, A> {
         self
     }
 
-    /// Replaces the known methods (default: those of RFC 9110 and PATCH); other methods are
+    /// Replaces the known methods (default: those of RFC 9110, PATCH and QUERY); other methods are
     /// recorded as `_OTHER` with `http.request.method_original`.
     pub fn with_known_methods(mut self, methods: impl IntoIterator<Item = Method>) -> Self {
         self.built = Arc::default();
