@@ -298,7 +298,7 @@ pub(crate) fn parse_host_port(value: &str) -> Option<(&str, Option<u16>)> {
     Some((host, port))
 }
 
-/// The IP of a `for=` / `X-Forwarded-For` node (`1.2.3.4`, `1.2.3.4:80`, `[v6]`, `[v6]:80`,
+/// The IP of a `for=` / `X-Forwarded-For` node (`1.2.3.4`, `1.2.3.4:80`, `1.2.3.4:_obf`, `[v6]:80`,
 /// `"..."`); `None` for `unknown`, obfuscated identifiers and garbage.
 pub(crate) fn parse_node(node: &str) -> Option<IpAddr> {
     let node = node.trim().trim_matches('"');
@@ -308,7 +308,15 @@ pub(crate) fn parse_node(node: &str) -> Option<IpAddr> {
     if let Ok(ip) = node.parse::<IpAddr>() {
         return Some(ip);
     }
-    node.parse::<SocketAddr>().ok().map(|s| s.ip())
+    if let Ok(addr) = node.parse::<SocketAddr>() {
+        return Some(addr.ip());
+    }
+    // RFC 7239 allows an obfuscated port (`192.0.2.43:_a1`); the address is still known.
+    let (ip, port) = node.rsplit_once(':')?;
+    if port.starts_with('_') {
+        return ip.parse::<std::net::Ipv4Addr>().ok().map(IpAddr::V4);
+    }
+    None
 }
 
 // === forwarding headers ===
@@ -649,6 +657,16 @@ mod tests {
         assert_eq!(parse_node("1.2.3.4:80"), Some("1.2.3.4".parse().unwrap()));
         assert_eq!(parse_node("\"[::1]:80\""), Some("::1".parse().unwrap()));
         assert_eq!(parse_node("unknown"), None);
+        assert_eq!(
+            parse_node("\"192.0.2.43:_a1\""),
+            Some("192.0.2.43".parse().unwrap())
+        );
+        assert_eq!(
+            parse_node("\"[2001:db8::1]:_a1\""),
+            Some("2001:db8::1".parse().unwrap())
+        );
+        assert_eq!(parse_node("192.0.2.43:x"), None);
+        assert_eq!(parse_node("_hidden:_a1"), None);
     }
 
     #[test]
