@@ -178,3 +178,63 @@ async fn a_bodiless_status_whose_body_the_server_drops_is_not_cancelled() {
     assert_eq!(attr(span, "error.type"), None);
     assert_eq!(span.status, Status::Unset);
 }
+
+#[tokio::test]
+async fn a_streamed_body_of_declared_length_that_the_server_drops_when_complete_is_not_cancelled() {
+    // With `Content-Length`, hyper stops polling the body once that many bytes are written and
+    // drops it without waiting for its end: a complete response, not a cancelled one.
+    let pipeline = Pipeline::new();
+    let sender = BodySender::default();
+    let app = Router::new()
+        .route(
+            "/file",
+            get({
+                let sender = sender.clone();
+                move || {
+                    let sender = sender.clone();
+                    async move {
+                        let (tx, body) = Channel::<Bytes, std::io::Error>::new(4);
+                        *sender.lock().expect("lock") = Some(tx);
+                        ([(http::header::CONTENT_LENGTH, "10")], Body::new(body))
+                    }
+                }
+            }),
+        )
+        .layer(ServerLayer::new().with_tracer(pipeline.tracer()));
+    let addr = serve(app).await;
+    let req = Request::get(format!("http://{addr}/file"))
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let res = common::client().request(req).await.unwrap();
+    let mut tx = take(&sender);
+    tx.send_data(Bytes::from_static(b"01234")).await.unwrap();
+    tx.send_data(Bytes::from_static(b"56789")).await.unwrap();
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(body, "0123456789");
+    // The sender stays open: the body never ends by itself.
+    let span = &pipeline.wait_spans(1).await[0];
+    assert_eq!(attr(span, "error.type"), None);
+    assert_eq!(span.status, Status::Unset);
+    drop(tx);
+}
+
+#[tokio::test]
+async fn a_body_of_declared_length_zero_that_the_server_never_polls_is_not_cancelled() {
+    let pipeline = Pipeline::new();
+    let app = Router::new()
+        .route(
+            "/empty",
+            get(|| async {
+                let (tx, body) = Channel::<Bytes, std::io::Error>::new(1);
+                std::mem::forget(tx);
+                ([(http::header::CONTENT_LENGTH, "0")], Body::new(body))
+            }),
+        )
+        .layer(ServerLayer::new().with_tracer(pipeline.tracer()));
+    let addr = serve(app).await;
+    let reply = common::get(&format!("http://{addr}/empty"), &[]).await;
+    assert_eq!((reply.status, reply.body.as_str()), (StatusCode::OK, ""));
+    let span = &pipeline.wait_spans(1).await[0];
+    assert_eq!(attr(span, "error.type"), None);
+    assert_eq!(span.status, Status::Unset);
+}

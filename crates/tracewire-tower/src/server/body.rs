@@ -3,6 +3,7 @@
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
+use bytes::Buf as _;
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
@@ -15,6 +16,9 @@ pin_project! {
         #[pin]
         inner: B,
         end: Option<EndState>,
+        // The bytes still due by the response's declared length: the server stops polling (and
+        // drops the body) once they are written, without waiting for the body's end.
+        remaining: Option<u64>,
     }
 }
 
@@ -28,13 +32,20 @@ impl<B> std::fmt::Debug for ResponseBody<B> {
 
 impl<B> ResponseBody<B> {
     pub(crate) fn untraced(inner: B) -> Self {
-        Self { inner, end: None }
+        Self {
+            inner,
+            end: None,
+            remaining: None,
+        }
     }
 
-    pub(crate) fn traced(inner: B, end: EndState) -> Self {
+    /// A body that ends `end` when it ends, or once `length` bytes (the response's declared
+    /// length, when known) have been yielded.
+    pub(crate) fn traced(inner: B, end: EndState, length: Option<u64>) -> Self {
         Self {
             inner,
             end: Some(end),
+            remaining: length,
         }
     }
 }
@@ -61,7 +72,23 @@ where
         };
         let mut end = match &polled {
             Poll::Pending => return Poll::Pending,
-            Poll::Ready(Some(Ok(_))) if !this.inner.is_end_stream() => return polled,
+            Poll::Ready(Some(Ok(frame))) => {
+                let all_sent = match (this.remaining.as_mut(), frame.data_ref()) {
+                    (Some(left), Some(data)) => {
+                        let len = u64::try_from(data.remaining()).unwrap_or(u64::MAX);
+                        *left = left.saturating_sub(len);
+                        *left == 0
+                    }
+                    _ => false,
+                };
+                if !all_sent && !this.inner.is_end_stream() {
+                    return polled;
+                }
+                match this.end.take() {
+                    Some(end) => end,
+                    None => return polled,
+                }
+            }
             _ => match this.end.take() {
                 Some(end) => end,
                 None => return polled,

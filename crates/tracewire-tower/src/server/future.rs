@@ -96,11 +96,12 @@ where
                 if shared.traceresponse {
                     insert_traceresponse(&end.cx, &mut res);
                 }
-                if http_body::Body::is_end_stream(res.body()) {
+                let length = declared_length(&res);
+                if http_body::Body::is_end_stream(res.body()) || length == Some(0) {
                     end.finish(Outcome::Complete);
                     Poll::Ready(Ok(res.map(ResponseBody::untraced)))
                 } else {
-                    Poll::Ready(Ok(res.map(|b| ResponseBody::traced(b, end))))
+                    Poll::Ready(Ok(res.map(|b| ResponseBody::traced(b, end, length))))
                 }
             }
             Err(e) => {
@@ -108,6 +109,15 @@ where
                 Poll::Ready(Err(e))
             }
         }
+    }
+}
+
+/// The body length the server will write, as hyper decides it: `Content-Length`, else the body's
+/// exact size hint. `None` when the body is delimited by its end instead.
+fn declared_length<B: http_body::Body>(res: &Response<B>) -> Option<u64> {
+    match res.headers().get(http::header::CONTENT_LENGTH) {
+        Some(v) => v.to_str().ok()?.trim().parse().ok(),
+        None => http_body::Body::size_hint(res.body()).exact(),
     }
 }
 

@@ -82,10 +82,11 @@
 //!
 //! # When the span ends
 //!
-//! When the response body ends (its last frame, an error, or the body being dropped), not when
-//! the headers are sent: a streamed response is timed in full. `http.server.request.duration`
-//! (seconds, with the conventions' buckets and `http.request.method`, `url.scheme`, `http.route`,
-//! `http.response.status_code`, `error.type`, `network.protocol.version`) is recorded then.
+//! When the response body ends (its last frame, the last byte of its declared `Content-Length`,
+//! an error, or the body being dropped), not when the headers are sent: a streamed response is
+//! timed in full. `http.server.request.duration` (seconds, with the conventions' buckets and
+//! `http.request.method`, `url.scheme`, `http.route`, `http.response.status_code`, `error.type`,
+//! `network.protocol.version`) is recorded then.
 
 mod body;
 mod future;
