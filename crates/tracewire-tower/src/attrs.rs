@@ -402,10 +402,11 @@ pub(crate) fn forwarded_client(
             .filter(|(k, _)| k.eq_ignore_ascii_case("for"))
             .map(|(_, v)| v)
             .collect();
-        if nodes.is_empty() {
-            return None;
+        if !nodes.is_empty() {
+            return walk(&mut nodes.into_iter());
         }
-        return walk(&mut nodes.into_iter());
+        // A `Forwarded` header without `for=` (only `proto=` or `host=`, say) says nothing about
+        // the client: `X-Forwarded-For` still may.
     }
     if !headers.contains_key(&X_FORWARDED_FOR) {
         return None;
@@ -647,6 +648,15 @@ mod tests {
         // Obfuscated or garbage nodes stop the walk.
         let h = headers(&[("forwarded", "for=_hidden, for=10.0.0.3")]);
         assert_eq!(forwarded_client(&h, trusted), None);
+        // Forwarded without `for=`: X-Forwarded-For still names the client.
+        let h = headers(&[
+            ("forwarded", "proto=https;host=shop.example"),
+            ("x-forwarded-for", "203.0.113.9, 10.0.0.2"),
+        ]);
+        assert_eq!(
+            forwarded_client(&h, trusted),
+            Some("203.0.113.9".parse().unwrap())
+        );
         let h = headers(&[("x-forwarded-for", "nonsense")]);
         assert_eq!(forwarded_client(&h, trusted), None);
         assert_eq!(forwarded_client(&HeaderMap::new(), trusted), None);
