@@ -51,9 +51,15 @@ impl TrustedProxies {
 
     /// Also trusts the block `addr/prefix_len` (the length is capped at the address's width).
     pub fn with_net(mut self, addr: IpAddr, prefix_len: u8) -> Self {
-        let addr = addr.to_canonical();
-        let width = if addr.is_ipv4() { 32 } else { 128 };
-        self.nets.push((addr, prefix_len.min(width)));
+        let canonical = addr.to_canonical();
+        // An IPv4-mapped IPv6 block (`::ffff:10.0.0.0/104`) is the IPv4 block of its last bits.
+        let prefix_len = if addr.is_ipv6() && canonical.is_ipv4() {
+            prefix_len.saturating_sub(96)
+        } else {
+            prefix_len
+        };
+        let width = if canonical.is_ipv4() { 32 } else { 128 };
+        self.nets.push((canonical, prefix_len.min(width)));
         self
     }
 
@@ -73,11 +79,7 @@ impl TrustedProxies {
                 None => (entry, None),
             };
             let addr: IpAddr = addr.parse().map_err(|_| bad())?;
-            let width = if addr.to_canonical().is_ipv4() {
-                32
-            } else {
-                128
-            };
+            let width = if addr.is_ipv4() { 32 } else { 128 };
             let len = len.unwrap_or(width);
             if len > width {
                 return Err(bad());
@@ -146,6 +148,10 @@ mod tests {
         for (ip, want) in cases {
             assert_eq!(p.contains(ip.parse().unwrap()), want, "{ip}");
         }
+        let mapped = TrustedProxies::parse("::ffff:10.0.0.0/104").unwrap();
+        assert!(mapped.contains("10.200.0.1".parse().unwrap()));
+        assert!(mapped.contains("::ffff:10.200.0.1".parse().unwrap()));
+        assert!(!mapped.contains("11.0.0.1".parse().unwrap()));
         assert!(TrustedProxies::none().is_none());
         assert!(!TrustedProxies::none().contains("10.0.0.1".parse().unwrap()));
         assert!(TrustedProxies::all().contains("8.8.8.8".parse().unwrap()));
