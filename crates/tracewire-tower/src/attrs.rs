@@ -9,6 +9,7 @@ use std::net::{IpAddr, SocketAddr};
 use http::{HeaderMap, HeaderName, Method, Uri, Version};
 use opentelemetry::StringValue;
 
+use crate::proxies::ForwardingHeader;
 use crate::report;
 
 /// The value that replaces credentials and signature-like query values.
@@ -380,10 +381,12 @@ fn first_element_param<'a>(headers: &'a HeaderMap, name: &str) -> Option<(&'a st
 }
 
 /// The original client behind trusted proxies: walks the `for=` nodes of `Forwarded` (or else
-/// `X-Forwarded-For`) from the right, skipping proxies `trusted` accepts, and returns the first
-/// node it does not trust. `None` when there is no usable header or a node is not an IP.
+/// `X-Forwarded-For`; only the one `header` names when it names one) from the right, skipping
+/// proxies `trusted` accepts, and returns the first node it does not trust. `None` when there is
+/// no usable header or a node is not an IP.
 pub(crate) fn forwarded_client(
     headers: &HeaderMap,
+    header: ForwardingHeader,
     trusted: impl Fn(IpAddr) -> bool,
 ) -> Option<IpAddr> {
     let walk = |nodes: &mut dyn DoubleEndedIterator<Item = &str>| -> Option<IpAddr> {
@@ -397,7 +400,7 @@ pub(crate) fn forwarded_client(
         }
         last
     };
-    if headers.contains_key(http::header::FORWARDED) {
+    if header != ForwardingHeader::XForwardedFor && headers.contains_key(http::header::FORWARDED) {
         let nodes: Vec<&str> = forwarded_params(headers)
             .filter(|(k, _)| k.eq_ignore_ascii_case("for"))
             .map(|(_, v)| v)
@@ -408,7 +411,7 @@ pub(crate) fn forwarded_client(
         // A `Forwarded` header without `for=` (only `proto=` or `host=`, say) says nothing about
         // the client: `X-Forwarded-For` still may.
     }
-    if !headers.contains_key(&X_FORWARDED_FOR) {
+    if header == ForwardingHeader::Forwarded || !headers.contains_key(&X_FORWARDED_FOR) {
         return None;
     }
     let nodes: Vec<&str> = headers
@@ -615,13 +618,13 @@ mod tests {
         let trusted = |ip: IpAddr| ip.to_string().starts_with("10.");
         let h = headers(&[("x-forwarded-for", "203.0.113.9, 198.51.100.7, 10.0.0.2")]);
         assert_eq!(
-            forwarded_client(&h, trusted),
+            forwarded_client(&h, ForwardingHeader::Either, trusted),
             Some("198.51.100.7".parse().unwrap())
         );
         // Every node trusted: the leftmost one is the client.
         let h = headers(&[("x-forwarded-for", "10.0.0.9, 10.0.0.2")]);
         assert_eq!(
-            forwarded_client(&h, trusted),
+            forwarded_client(&h, ForwardingHeader::Either, trusted),
             Some("10.0.0.9".parse().unwrap())
         );
         // Two header lines are one list.
@@ -630,7 +633,7 @@ mod tests {
             ("x-forwarded-for", "10.0.0.2"),
         ]);
         assert_eq!(
-            forwarded_client(&h, trusted),
+            forwarded_client(&h, ForwardingHeader::Either, trusted),
             Some("203.0.113.9".parse().unwrap())
         );
         // Forwarded wins over X-Forwarded-For, with quoted v6 and ports.
@@ -642,24 +645,62 @@ mod tests {
             ("x-forwarded-for", "192.0.2.1"),
         ]);
         assert_eq!(
-            forwarded_client(&h, trusted),
+            forwarded_client(&h, ForwardingHeader::Either, trusted),
             Some("2001:db8:cafe::17".parse().unwrap())
         );
         // Obfuscated or garbage nodes stop the walk.
         let h = headers(&[("forwarded", "for=_hidden, for=10.0.0.3")]);
-        assert_eq!(forwarded_client(&h, trusted), None);
+        assert_eq!(
+            forwarded_client(&h, ForwardingHeader::Either, trusted),
+            None
+        );
         // Forwarded without `for=`: X-Forwarded-For still names the client.
         let h = headers(&[
             ("forwarded", "proto=https;host=shop.example"),
             ("x-forwarded-for", "203.0.113.9, 10.0.0.2"),
         ]);
         assert_eq!(
-            forwarded_client(&h, trusted),
+            forwarded_client(&h, ForwardingHeader::Either, trusted),
             Some("203.0.113.9".parse().unwrap())
         );
         let h = headers(&[("x-forwarded-for", "nonsense")]);
-        assert_eq!(forwarded_client(&h, trusted), None);
-        assert_eq!(forwarded_client(&HeaderMap::new(), trusted), None);
+        assert_eq!(
+            forwarded_client(&h, ForwardingHeader::Either, trusted),
+            None
+        );
+        assert_eq!(
+            forwarded_client(&HeaderMap::new(), ForwardingHeader::Either, trusted),
+            None
+        );
+    }
+
+    #[test]
+    fn forwarded_client_reads_only_the_header_the_proxies_write() {
+        let trusted = |ip: IpAddr| ip.to_string().starts_with("10.");
+        // A client sent its own `Forwarded`; the proxy appended to `X-Forwarded-For`.
+        let h = headers(&[
+            ("forwarded", "for=198.51.100.66"),
+            ("x-forwarded-for", "203.0.113.9, 10.0.0.2"),
+        ]);
+        let client = |header| forwarded_client(&h, header, trusted);
+        assert_eq!(
+            client(ForwardingHeader::Either),
+            Some("198.51.100.66".parse().unwrap())
+        );
+        assert_eq!(
+            client(ForwardingHeader::XForwardedFor),
+            Some("203.0.113.9".parse().unwrap())
+        );
+        assert_eq!(
+            client(ForwardingHeader::Forwarded),
+            Some("198.51.100.66".parse().unwrap())
+        );
+        // Only X-Forwarded-For present, but the proxies write Forwarded: nothing to believe.
+        let h = headers(&[("x-forwarded-for", "203.0.113.9")]);
+        assert_eq!(
+            forwarded_client(&h, ForwardingHeader::Forwarded, trusted),
+            None
+        );
     }
 
     #[test]

@@ -88,5 +88,5 @@ pub mod server;
 pub use client::{ClientLayer, NoPropagation};
 pub use hooks::{DefaultRoute, ExtractRoute, FilterRequest, OnRequest, OnResponse};
 pub use otel::{GlobalPropagator, GlobalTracer};
-pub use proxies::{TrustedProxies, TrustedProxiesError};
+pub use proxies::{ForwardingHeader, TrustedProxies, TrustedProxiesError};
 pub use server::ServerLayer;

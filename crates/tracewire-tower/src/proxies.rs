@@ -24,6 +24,35 @@ use std::net::IpAddr;
 pub struct TrustedProxies {
     all: bool,
     nets: Vec<(IpAddr, u8)>,
+    header: ForwardingHeader,
+}
+
+/// The forwarding header trusted proxies write the client's address in.
+///
+/// A proxy passes on the headers it received, so a header the proxy does not write itself comes
+/// from the client and says whatever the client likes. Name the one your proxies write: nginx's
+/// `$proxy_add_x_forwarded_for` and most cloud load balancers write `X-Forwarded-For`;
+/// Envoy and some others can write `Forwarded` (RFC 7239).
+///
+/// ```
+/// use tracewire_tower::{ForwardingHeader, TrustedProxies};
+///
+/// let proxies = TrustedProxies::parse("10.0.0.0/8")
+///     .expect("valid")
+///     .with_header(ForwardingHeader::XForwardedFor);
+/// assert_eq!(proxies.header(), ForwardingHeader::XForwardedFor);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ForwardingHeader {
+    /// `Forwarded` when it has a `for=` node, else `X-Forwarded-For` (the default). Only safe
+    /// when the proxies replace or strip both headers as received from clients.
+    #[default]
+    Either,
+    /// Only `Forwarded`; an `X-Forwarded-For` header is ignored.
+    Forwarded,
+    /// Only `X-Forwarded-For`; a `Forwarded` header is ignored.
+    XForwardedFor,
 }
 
 /// A trusted-proxy entry that is neither an IP address nor a CIDR block.
@@ -45,7 +74,7 @@ impl TrustedProxies {
     pub fn all() -> Self {
         Self {
             all: true,
-            nets: Vec::new(),
+            ..Self::default()
         }
     }
 
@@ -87,6 +116,17 @@ impl TrustedProxies {
             out = out.with_net(addr, len);
         }
         Ok(out)
+    }
+
+    /// Reads the client's address from `header` only (default [`ForwardingHeader::Either`]).
+    pub fn with_header(mut self, header: ForwardingHeader) -> Self {
+        self.header = header;
+        self
+    }
+
+    /// The forwarding header the client's address is read from.
+    pub fn header(&self) -> ForwardingHeader {
+        self.header
     }
 
     /// Whether no peer is trusted.

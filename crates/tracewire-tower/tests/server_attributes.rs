@@ -8,7 +8,7 @@ use common::{Pipeline, RecordingSampler, attr, attr_i64, attr_str, serve};
 use http::{HeaderName, Method, StatusCode};
 use opentelemetry::trace::{SpanKind, Status};
 use opentelemetry::{Array, KeyValue, Value};
-use tracewire_tower::{ServerLayer, TrustedProxies};
+use tracewire_tower::{ForwardingHeader, ServerLayer, TrustedProxies};
 
 type Layer = ServerLayer<opentelemetry_sdk::trace::SdkTracer>;
 
@@ -324,6 +324,39 @@ async fn client_address_believes_forwarding_headers_only_from_trusted_proxies() 
             Some("127.0.0.1")
         );
     }
+}
+
+#[tokio::test]
+async fn client_address_comes_only_from_the_header_the_proxies_write() {
+    let pipeline = Pipeline::new();
+    let proxies = TrustedProxies::parse("127.0.0.1")
+        .unwrap()
+        .with_header(ForwardingHeader::XForwardedFor);
+    let addr = serve(app(&pipeline, |l| l.with_trusted_proxies(proxies))).await;
+    // The client's own `Forwarded`, passed through by a proxy that appends X-Forwarded-For.
+    common::get(
+        &format!("http://{addr}/users/1"),
+        &[
+            ("forwarded", "for=198.51.100.66"),
+            ("x-forwarded-for", "203.0.113.9"),
+        ],
+    )
+    .await;
+    // Only the client's `Forwarded`: not believed; the peer is recorded, as with no header.
+    common::get(
+        &format!("http://{addr}/users/1"),
+        &[("forwarded", "for=198.51.100.66")],
+    )
+    .await;
+    let spans = pipeline.wait_spans(2).await;
+    assert_eq!(
+        attr_str(&spans[0], "client.address").as_deref(),
+        Some("203.0.113.9")
+    );
+    assert_eq!(
+        attr_str(&spans[1], "client.address").as_deref(),
+        Some("127.0.0.1")
+    );
 }
 
 #[tokio::test]

@@ -115,6 +115,7 @@ use crate::hooks::{ExtractRoute, OnRequest};
 use crate::intern::{self, HostPort};
 use crate::names::{NAMES, NameAndRoute};
 use crate::otel::SpanName;
+use crate::proxies::ForwardingHeader;
 use crate::report;
 use service::{End, Start};
 
@@ -215,10 +216,15 @@ where
         None => start.trusted.contains_all(),
     };
     let client = if trusted_peer {
-        attrs::forwarded_client(headers, |ip| start.trusted.contains(ip))
+        let header = start.trusted.header();
+        attrs::forwarded_client(headers, header, |ip| start.trusted.contains(ip))
             .map(attrs::ip_value)
             .or_else(|| {
-                let has_forwarding = head.forwarded || head.x_forwarded_for;
+                let has_forwarding = match header {
+                    ForwardingHeader::Forwarded => head.forwarded,
+                    ForwardingHeader::XForwardedFor => head.x_forwarded_for,
+                    _ => head.forwarded || head.x_forwarded_for,
+                };
                 (!has_forwarding).then(|| peer_ip.clone()).flatten()
             })
     } else {
