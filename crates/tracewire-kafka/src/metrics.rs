@@ -112,11 +112,14 @@ impl Metrics {
         !matches!(self.source, MeterSource::Off)
     }
 
-    /// A finished send: its duration and one sent message.
-    pub(crate) fn sent(&self, elapsed: Duration, attrs: &[KeyValue]) {
+    /// A finished send: its duration and, when the record reached the client's queue, one
+    /// sent message.
+    pub(crate) fn sent(&self, elapsed: Duration, attrs: &[KeyValue], enqueued: bool) {
         if let Some(i) = self.get() {
             i.operation_duration.record(elapsed.as_secs_f64(), attrs);
-            i.sent.add(1, attrs);
+            if enqueued {
+                i.sent.add(1, attrs);
+            }
         }
     }
 

@@ -78,6 +78,7 @@ use rdkafka::error::{KafkaError, KafkaResult};
 use rdkafka::message::ToBytes;
 use rdkafka::producer::future_producer::OwnedDeliveryResult;
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
+use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::util::{AsyncRuntime, DefaultRuntime, Timeout};
 use tracewire_core::semconv::OTHER;
 
@@ -268,6 +269,11 @@ where
             let result = send.await;
             match &result {
                 Ok(delivery) => op.on_delivered(delivery.partition, delivery.offset),
+                // The queue stayed full for the whole `queue_timeout`: never enqueued (a
+                // delivery report never says _QUEUE_FULL).
+                Err((err, _)) if err.rdkafka_error_code() == Some(RDKafkaErrorCode::QueueFull) => {
+                    op.on_not_enqueued(err);
+                }
                 Err((err, _)) => op.on_failed(err),
             }
             result
@@ -294,7 +300,7 @@ where
         match self.producer.send_result(record) {
             Ok(inner) => Ok(TracedDeliveryFuture { inner, op }),
             Err((err, record)) => {
-                op.failed(&err);
+                op.not_enqueued(&err);
                 Err((err, record))
             }
         }

@@ -229,7 +229,7 @@ where
         D: IntoOpaque,
     {
         let TracedDelivery { mut scope, opaque } = *record.delivery_opaque;
-        scope.on_failed(err);
+        scope.on_not_enqueued(err);
         BaseRecord {
             topic: record.topic,
             partition: record.partition,

@@ -179,16 +179,19 @@ impl Common {
             partition: record.partition,
             common: Arc::clone(self),
             ended: false,
+            enqueued: true,
         }
     }
 
-    /// Records a finished send: its duration and one sent message.
+    /// Records a finished send: its duration and, when the record was enqueued, one sent
+    /// message.
     fn record_sent(
         &self,
         elapsed: Duration,
         topic: &Topic,
         partition: Option<i32>,
         error_type: Option<&'static str>,
+        enqueued: bool,
     ) {
         let build = |attrs: &mut dyn Push| {
             attrs.push(attrs::system());
@@ -220,13 +223,13 @@ impl Common {
                 metrics::with_set(
                     key,
                     |attrs| build(attrs),
-                    |attrs| self.metrics.sent(elapsed, attrs),
+                    |attrs| self.metrics.sent(elapsed, attrs, enqueued),
                 );
             }
             Topic::Owned(_) => {
                 let mut attrs = AttrBuf::new();
                 build(&mut attrs);
-                self.metrics.sent(elapsed, attrs.as_slice());
+                self.metrics.sent(elapsed, attrs.as_slice(), enqueued);
             }
         }
     }
@@ -277,6 +280,9 @@ pub struct SendScope<S: Span = BoxedSpan> {
     partition: Option<i32>,
     common: Arc<Common>,
     ended: bool,
+    /// Whether the record reached the client's queue (a record that did not was never
+    /// attempted, so `messaging.client.sent.messages` does not count it).
+    enqueued: bool,
 }
 
 impl<S: Span> std::fmt::Debug for SendScope<S> {
@@ -309,6 +315,19 @@ impl<S: Span> SendScope<S> {
 
     /// Ends the span with a failure.
     pub fn failed(mut self, err: &KafkaError) {
+        self.on_failed(err);
+    }
+
+    /// Ends the span with a failure to enqueue the record (`_QUEUE_FULL`, say): like
+    /// [`failed`](Self::failed), but the record, never handed to the client, is not counted in
+    /// `messaging.client.sent.messages` (the operation still is, in
+    /// `messaging.client.operation.duration` with its `error.type`).
+    pub fn not_enqueued(mut self, err: &KafkaError) {
+        self.on_not_enqueued(err);
+    }
+
+    pub(crate) fn on_not_enqueued(&mut self, err: &KafkaError) {
+        self.enqueued = false;
         self.on_failed(err);
     }
 
@@ -352,8 +371,13 @@ impl<S: Span> SendScope<S> {
         self.span.end_with_timestamp(now);
         // The span's own duration; a wall clock stepped back in between gives zero.
         let elapsed = now.duration_since(started).unwrap_or_default();
-        self.common
-            .record_sent(elapsed, &self.topic, self.partition, error_type);
+        self.common.record_sent(
+            elapsed,
+            &self.topic,
+            self.partition,
+            error_type,
+            self.enqueued,
+        );
     }
 }
 

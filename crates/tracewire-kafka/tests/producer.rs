@@ -554,6 +554,27 @@ async fn retried_record_carries_one_traceparent(direct: bool) {
         .filter(|s| attr_str(s, "error.type").as_deref() == Some("_QUEUE_FULL"))
         .collect();
     assert_eq!(failed.len(), 1);
+    // The record that never reached the queue is an operation that failed, not a sent message.
+    let has_error =
+        |attrs: &[opentelemetry::KeyValue]| attrs.iter().any(|kv| kv.key.as_str() == "error.type");
+    let sent = p.points("messaging.client.sent.messages");
+    assert_eq!(sent.iter().map(|(_, v)| v).sum::<f64>(), 2.0, "{sent:?}");
+    assert!(sent.iter().all(|(a, _)| !has_error(a)), "{sent:?}");
+    let durations = p.points("messaging.client.operation.duration");
+    assert_eq!(
+        durations.iter().map(|(_, v)| v).sum::<f64>(),
+        3.0,
+        "{durations:?}"
+    );
+    assert_eq!(
+        durations
+            .iter()
+            .filter(|(a, _)| has_error(a))
+            .map(|(_, v)| v)
+            .sum::<f64>(),
+        1.0,
+        "{durations:?}"
+    );
 
     let consumer: StreamConsumer = consumer_config(&config, "retry-reader")
         .create()

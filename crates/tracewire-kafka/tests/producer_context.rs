@@ -250,6 +250,20 @@ fn enqueue_and_delivery_failures_end_spans_with_error_type() {
         .collect();
     types.sort();
     assert_eq!(types, ["TOPIC_AUTHORIZATION_FAILED", "_QUEUE_FULL"]);
+    // Only the record that reached the queue was sent (and failed at the broker).
+    let sent = p.points("messaging.client.sent.messages");
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].1, 1.0);
+    assert_eq!(
+        get(&sent[0].0, "error.type").map(Value::as_str),
+        Some("TOPIC_AUTHORIZATION_FAILED".into())
+    );
+    let durations = p.points("messaging.client.operation.duration");
+    assert_eq!(
+        durations.iter().map(|(_, v)| v).sum::<f64>(),
+        2.0,
+        "{durations:?}"
+    );
 }
 
 #[test]
