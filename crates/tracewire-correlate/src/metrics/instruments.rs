@@ -41,7 +41,8 @@ pub const DEFAULT_BOUNDARIES: [f64; 15] = [
 /// OpenTelemetry names are turned into OpenMetrics names as the OpenTelemetry → Prometheus
 /// compatibility specification does: characters outside `[a-zA-Z0-9_:]` become `_`, counters
 /// get the `_total` suffix and a unit suffix comes from the unit (`s` → `_seconds`, `By` →
-/// `_bytes`, `ms` → `_milliseconds`; `1` and `{annotations}` add none). So `payment.requests`
+/// `_bytes`, `ms` → `_milliseconds`; `1` and `{annotations}` add none; a name that already
+/// ends with it gets it once). So `payment.requests`
 /// is served as `payment_requests_total`. Attribute keys become label names the same way;
 /// the values of keys that become the same label name are joined with `;`, in the order of
 /// the keys. The OpenTelemetry side keeps the names as given.
@@ -207,6 +208,16 @@ impl Metrics {
         unit: Option<Unit>,
         make: impl FnOnce() -> Registered,
     ) -> Option<Registered> {
+        // The encoder appends the unit: a name that already ends with it (`x_seconds`, unit
+        // `s`) would be served as `x_seconds_seconds`.
+        let name = match &unit {
+            Some(u) => name
+                .strip_suffix(u.as_str())
+                .and_then(|stem| stem.strip_suffix('_'))
+                .filter(|stem| !stem.is_empty())
+                .unwrap_or(name),
+            None => name,
+        };
         let key = match &unit {
             Some(u) => format!("{name}_{}", u.as_str()),
             None => name.to_owned(),
@@ -445,6 +456,25 @@ impl HistogramBuilder<'_> {
     }
 }
 
+/// Which instrument's labels are built (each kind reserves its own label names).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Reserved {
+    Counter,
+    Histogram,
+}
+
+#[cold]
+fn warn_reserved(key: &str) {
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    WARNED.call_once(|| {
+        tracing::warn!(
+            target: "tracewire::correlate",
+            attribute = key,
+            "an attribute whose label name OpenMetrics reserves (`__…`, or `le` on a histogram) is left out of /metrics; the OpenTelemetry meter still gets it"
+        );
+    });
+}
+
 #[cold]
 fn warn_kind(name: &str) {
     tracing::warn!(
@@ -494,7 +524,7 @@ impl ExemplarCounter {
         let Some(family) = &self.family else {
             return;
         };
-        let counter = family.get_or_create(&labels(attributes));
+        let counter = family.get_or_create(&labels(attributes, Reserved::Counter));
         match self.filter.exemplar() {
             Some(exemplar) => {
                 counter.inc_by(value, Some(exemplar), Some(SystemTime::now()));
@@ -534,7 +564,7 @@ impl ExemplarHistogram {
         let Some(family) = &self.family else {
             return;
         };
-        let histogram = family.get_or_create(&labels(attributes));
+        let histogram = family.get_or_create(&labels(attributes, Reserved::Histogram));
         match self.filter.exemplar() {
             Some(exemplar) => histogram.observe(value, Some(exemplar), Some(SystemTime::now())),
             None => histogram.observe(value, None, None),
@@ -549,12 +579,21 @@ impl ExemplarHistogram {
 /// otherwise): a key given twice keeps its last value, and the values of keys that become the
 /// same label name (`http.method` and `http_method`) are joined with `;` in the order of the
 /// original keys, as the OpenTelemetry → Prometheus compatibility specification asks.
-fn labels(attributes: &[KeyValue]) -> Labels {
+///
+/// Label names OpenMetrics reserves are left out (the OpenTelemetry side keeps the attribute),
+/// with one warning per process: names starting with `__`, and `le` on a histogram, whose
+/// bucket lines carry their own `le` (a second one makes the scrape invalid).
+fn labels(attributes: &[KeyValue], kind: Reserved) -> Labels {
     let mut named: Vec<(String, &str, String)> = attributes
         .iter()
-        .map(|kv| {
+        .filter_map(|kv| {
             let key = kv.key.as_str();
-            (label_name(key), key, kv.value.as_str().into_owned())
+            let name = label_name(key);
+            if name.starts_with("__") || (kind == Reserved::Histogram && name == "le") {
+                warn_reserved(key);
+                return None;
+            }
+            Some((name, key, kv.value.as_str().into_owned()))
         })
         .collect();
     // Stable: a repeated key stays in the order it was given, so its last value is last.
@@ -737,7 +776,11 @@ mod tests {
                 .iter()
                 .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
                 .collect();
-            assert_eq!(labels(attributes), want, "{attributes:?}");
+            assert_eq!(
+                labels(attributes, Reserved::Counter),
+                want,
+                "{attributes:?}"
+            );
         }
     }
 
@@ -766,12 +809,81 @@ mod tests {
     }
 
     #[test]
-    fn labels_are_sorted_and_renamed() {
-        let got = labels(&[
+    fn a_unit_already_in_the_name_is_not_added_twice() {
+        let metrics = Metrics::builder()
+            .with_exemplar_filter(ExemplarFilter::AlwaysOff)
+            .build();
+        metrics
+            .f64_histogram("job.duration_seconds")
+            .with_unit("s")
+            .build()
+            .record(0.5, &[]);
+        metrics
+            .u64_counter("queue.bytes_total")
+            .with_unit("By")
+            .build()
+            .add(3, &[]);
+        metrics
+            .u64_counter("io.time")
+            .with_unit("s")
+            .build()
+            .add(1, &[]);
+        let text = metrics.encode();
+        for want in [
+            "# UNIT job_duration_seconds seconds\n",
+            "job_duration_seconds_count 1\n",
+            "# UNIT queue_bytes bytes\n",
+            "queue_bytes_total 3\n",
+            "io_time_seconds_total 1\n",
+        ] {
+            assert!(text.contains(want), "no {want:?} in:\n{text}");
+        }
+        assert!(!text.contains("seconds_seconds"), "{text}");
+        assert!(!text.contains("bytes_bytes"), "{text}");
+    }
+
+    #[test]
+    fn reserved_label_names_are_left_out() {
+        let attributes = [
+            KeyValue::new("le", "x"),
+            KeyValue::new("__name__", "y"),
             KeyValue::new("status", "ok"),
-            KeyValue::new("http.method", "GET"),
-            KeyValue::new("code", 200),
-        ]);
+        ];
+        let pair = |n: &str, v: &str| (n.to_owned(), v.to_owned());
+        assert_eq!(
+            labels(&attributes, Reserved::Histogram),
+            [pair("status", "ok")]
+        );
+        assert_eq!(
+            labels(&attributes, Reserved::Counter),
+            [pair("le", "x"), pair("status", "ok")]
+        );
+        // The exposition of a histogram recorded with them has one `le` per bucket line.
+        let metrics = Metrics::builder()
+            .with_exemplar_filter(ExemplarFilter::AlwaysOff)
+            .build();
+        metrics
+            .f64_histogram("latency")
+            .with_boundaries(vec![1.0])
+            .build()
+            .record(0.5, &attributes);
+        let text = metrics.encode();
+        for line in text.lines().filter(|l| l.starts_with("latency_bucket")) {
+            assert_eq!(line.matches("le=").count(), 1, "{line}");
+            assert!(!line.contains("__name__"), "{line}");
+        }
+    }
+
+    #[test]
+    fn labels_are_sorted_and_renamed() {
+        let got = labels(
+            &[
+                KeyValue::new("status", "ok"),
+                KeyValue::new("http.method", "GET"),
+                KeyValue::new("code", 200),
+            ],
+            Reserved::Counter,
+        );
         assert_eq!(
             got,
             [
