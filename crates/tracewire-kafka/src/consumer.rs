@@ -75,9 +75,11 @@
 //!
 //! # Metrics
 //!
-//! `messaging.process.duration` and `messaging.client.consumed.messages` per process operation,
-//! `messaging.client.operation.duration` per recorded poll; attributes are the low-cardinality
-//! ones only (system, operation, topic, partition, group, broker address, error type).
+//! `messaging.process.duration` per process operation, `messaging.client.operation.duration`
+//! per recorded poll, and `messaging.client.consumed.messages` once per message: when it is
+//! received once polls are recorded, else when it is processed (as the conventions ask when
+//! both operations are instrumented); attributes are the low-cardinality ones only (system,
+//! operation, topic, partition, group, broker address, error type).
 //!
 //! Spec: [OpenTelemetry semantic conventions for Kafka](https://opentelemetry.io/docs/specs/semconv/messaging/kafka/).
 
@@ -165,6 +167,9 @@ struct Common {
     record_key: bool,
     client: ClientInfo,
     metrics: Metrics,
+    /// Set by the first recorded poll: from then on messages are counted in
+    /// `messaging.client.consumed.messages` when received, not again when processed.
+    receives_counted: std::sync::atomic::AtomicBool,
 }
 
 impl<T: Clone> Clone for ConsumerTelemetry<T> {
@@ -280,6 +285,7 @@ impl<T> ConsumerBuilder<T> {
                 record_key: self.record_key,
                 client: self.client,
                 metrics: Metrics::new(self.meter),
+                receives_counted: std::sync::atomic::AtomicBool::new(false),
             }),
         }
     }
@@ -591,7 +597,12 @@ where
         let elapsed = SystemTime::now()
             .duration_since(started)
             .unwrap_or_default();
-        common.metrics.received(elapsed, &metric_attrs);
+        common
+            .receives_counted
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        common
+            .metrics
+            .received(elapsed, messages.len() as u64, &metric_attrs);
     }
 
     /// One link per message that carries a valid context, with the message's partition and
@@ -736,7 +747,16 @@ impl ProcessScope {
             if let Some(e) = error_type {
                 attrs.push(KeyValue::new(attribute::ERROR_TYPE, e));
             }
-            let count = u64::try_from(self.count).unwrap_or(u64::MAX);
+            // Counted when received instead, once polls are recorded.
+            let count = if self
+                .common
+                .receives_counted
+                .load(std::sync::atomic::Ordering::Relaxed)
+            {
+                0
+            } else {
+                u64::try_from(self.count).unwrap_or(u64::MAX)
+            };
             metrics.processed(self.started.elapsed(), count, attrs.as_slice());
         }
     }

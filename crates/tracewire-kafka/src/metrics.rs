@@ -123,19 +123,22 @@ impl Metrics {
         }
     }
 
-    /// A finished receive (`poll`): its duration.
-    pub(crate) fn received(&self, elapsed: Duration, attrs: &[KeyValue]) {
+    /// A finished receive (`poll`) of `count` messages: its duration and the messages.
+    pub(crate) fn received(&self, elapsed: Duration, count: u64, attrs: &[KeyValue]) {
         if let Some(i) = self.get() {
             i.operation_duration.record(elapsed.as_secs_f64(), attrs);
+            i.consumed.add(count, attrs);
         }
     }
 
-    /// A finished process operation over `count` messages: its duration and the messages it
-    /// delivered to the application.
+    /// A finished process operation over messages: its duration and `count` messages
+    /// delivered to the application (0 when they were counted at receive).
     pub(crate) fn processed(&self, elapsed: Duration, count: u64, attrs: &[KeyValue]) {
         if let Some(i) = self.get() {
             i.process_duration.record(elapsed.as_secs_f64(), attrs);
-            i.consumed.add(count, attrs);
+            if count > 0 {
+                i.consumed.add(count, attrs);
+            }
         }
     }
 }

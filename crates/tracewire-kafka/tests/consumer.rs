@@ -358,6 +358,30 @@ fn poll_spans_only_when_messages_arrive() {
 }
 
 #[test]
+fn a_message_is_counted_once_when_both_receive_and_process_are_recorded() {
+    let p = Pipeline::new();
+    let t = telemetry(&p).build();
+    let messages = [
+        message("orders", 1, 9, Some(traced_headers())),
+        message("orders", 1, 10, None),
+    ];
+    t.record_poll(SystemTime::now(), &messages);
+    for m in &messages {
+        t.process(m, || ());
+    }
+    let consumed = p.points("messaging.client.consumed.messages");
+    assert_eq!(consumed.len(), 1, "{consumed:?}");
+    assert_eq!(consumed[0].1, 2.0);
+    assert_eq!(
+        get(&consumed[0].0, "messaging.operation.type"),
+        Some(&Value::from("receive"))
+    );
+    // Processing is still measured.
+    let durations = p.points("messaging.process.duration");
+    assert_eq!(durations.iter().map(|(_, c)| c).sum::<f64>(), 2.0);
+}
+
+#[test]
 fn process_metrics() {
     let p = Pipeline::new();
     let t = telemetry(&p).build();
