@@ -30,6 +30,9 @@ tasks:
   demo [args]   run the demo: the article's system on 127.0.0.1 (args go to the demo)
   broker [--port N]
                 install if missing and run a tansu broker in the foreground (for manual testing)
+  deploy-check  validate docs/deploy against published schemas: the Kubernetes manifests
+                (kubernetes-validate, strict) and the Compose files (the compose-spec schema),
+                with pinned Python tools in a virtualenv under target/ (needs python3 and PyPI)
 ";
 
 fn main() -> ExitCode {
@@ -60,6 +63,7 @@ fn run() -> Result<()> {
         "fuzz" => tasks::fuzz(parse_seconds(&rest, 60)?),
         "demo" => tasks::demo(&rest),
         "broker" => broker::foreground(parse_port(&rest)?),
+        "deploy-check" => tasks::deploy_check(),
         "help" | "-h" | "--help" => {
             print!("{HELP}");
             Ok(())

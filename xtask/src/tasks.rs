@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{Context as _, Result, bail};
 
 use crate::{broker, cargo, layers, run_cmd};
 
@@ -134,4 +134,57 @@ pub(crate) fn demo(args: &[String]) -> Result<()> {
     cmd.args(["run", "--package", "tracewire-demo", "--"])
         .args(args);
     run_cmd(&mut cmd)
+}
+
+/// Versions of the Python validators `deploy-check` installs.
+const KUBERNETES_VALIDATE: &str = "kubernetes-validate==1.37.0";
+const CHECK_JSONSCHEMA: &str = "check-jsonschema==0.39.0";
+/// The Kubernetes version the manifests are checked against.
+const KUBERNETES_VERSION: &str = "1.30.0";
+
+/// Validates the files under docs/deploy against published schemas (the YAML parse and the
+/// tail-sampling sections are checked by the facade's tests in `ci`; this adds the schemas).
+pub(crate) fn deploy_check() -> Result<()> {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| "target".into());
+    let venv = target.join("deploy-check-venv");
+    let bin = venv.join("bin");
+    if !bin.join("check-jsonschema").exists() || !bin.join("kubernetes-validate").exists() {
+        run_cmd(
+            std::process::Command::new("python3")
+                .args(["-m", "venv"])
+                .arg(&venv),
+        )?;
+        run_cmd(std::process::Command::new(bin.join("pip")).args([
+            "install",
+            "--quiet",
+            KUBERNETES_VALIDATE,
+            CHECK_JSONSCHEMA,
+        ]))?;
+    }
+    let files = |dir: &str| -> Result<Vec<std::path::PathBuf>> {
+        let mut out: Vec<_> = std::fs::read_dir(dir)
+            .with_context(|| format!("reading {dir}"))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+            .collect();
+        out.sort();
+        Ok(out)
+    };
+    let manifests = files("docs/deploy/kubernetes")?;
+    let compose = files("docs/deploy/compose")?;
+    if manifests.is_empty() || compose.is_empty() {
+        bail!("docs/deploy has no Kubernetes or Compose files to check");
+    }
+    run_cmd(
+        std::process::Command::new(bin.join("kubernetes-validate"))
+            .args(["--strict", "-k", KUBERNETES_VERSION])
+            .args(&manifests),
+    )?;
+    run_cmd(
+        std::process::Command::new(bin.join("check-jsonschema"))
+            .args(["--builtin-schema", "vendor.compose-spec"])
+            .args(&compose),
+    )
 }
