@@ -49,9 +49,10 @@ pub struct TailSamplingConfig {
     pub expected_new_traces_per_sec: u64,
     /// Sizes of the caches of decided trace ids that late spans follow (`decision_cache`).
     pub decision_cache: DecisionCacheConfig,
-    /// A trace whose buffered spans exceed this many bytes is not sampled and its buffer freed
-    /// at once (`maximum_trace_size_bytes`; zero, the default, sets no per-trace limit beyond the
-    /// processor's own share of its byte budget).
+    /// A trace whose protobuf size (as OTLP export sends it, the Collector's measure) exceeds
+    /// this many bytes is not sampled and its buffer freed at once (`maximum_trace_size_bytes`;
+    /// zero, the default, sets no per-trace limit beyond the processor's own share of its byte
+    /// budget).
     pub maximum_trace_size_bytes: u64,
     /// Stop evaluating policies at the first that samples (`sample_on_first_match`).
     pub sample_on_first_match: bool,

@@ -16,7 +16,9 @@ use super::error::ConfigError;
 use super::idhash::IdHashBuilder;
 use super::policy::{Decision, PolicySet, TraceDecision, TraceView};
 use super::processor::DecisionObserver;
-use super::size::span_bytes;
+use super::size::{
+    resource_wire_bytes, scope_wire_bytes, span_bytes, span_wire_bytes, trace_wire_bytes,
+};
 
 /// What happens to the oldest trace when `num_traces` or the byte budget is reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -67,6 +69,17 @@ struct TraceEntry {
     deadline: Instant,
     spans: Vec<SpanData>,
     bytes: u64,
+    /// Protobuf bytes of the spans inside their `ScopeSpans`, and of the scope itself (the
+    /// first span's): with the resource's, the trace's size as the Collector counts it.
+    wire_spans: u64,
+    wire_scope: u64,
+}
+
+impl TraceEntry {
+    /// The trace's protobuf size, as `maximum_trace_size_bytes` and `bytes_limiting` count it.
+    fn wire_bytes(&self, resource: u64) -> u64 {
+        trace_wire_bytes(resource, self.wire_scope, self.wire_spans)
+    }
 }
 
 /// Counters since the engine started (monotonic), for stats and metrics.
@@ -103,6 +116,8 @@ pub(crate) struct Engine {
     limits: Limits,
     policies: PolicySet,
     resource: Option<Resource>,
+    /// Protobuf bytes of the resource in a `ResourceSpans`.
+    resource_wire: u64,
     traces: HashMap<TraceId, TraceEntry, IdHashBuilder>,
     /// Live and stale `(id, seq)` in arrival order; `decision_wait` is constant, so this is also
     /// the order of the `decision_wait` deadlines and of eviction.
@@ -170,6 +185,7 @@ impl Engine {
             policy_counts: vec![[0; 5]; policies.len()],
             policies,
             resource: None,
+            resource_wire: resource_wire_bytes(None),
             traces: HashMap::with_capacity_and_hasher(initial, IdHashBuilder::default()),
             arrivals: VecDeque::with_capacity(initial),
             roots: VecDeque::new(),
@@ -212,6 +228,7 @@ impl Engine {
     }
 
     pub(crate) fn set_resource(&mut self, resource: Resource) {
+        self.resource_wire = resource_wire_bytes(Some(&resource));
         self.resource = Some(resource);
     }
 
@@ -273,6 +290,8 @@ impl Engine {
                     // Most traces have a few spans: avoid the first reallocations.
                     spans: Vec::with_capacity(4),
                     bytes: TRACE_OVERHEAD_BYTES,
+                    wire_spans: 0,
+                    wire_scope: scope_wire_bytes(&span.instrumentation_scope),
                 },
             );
             self.arrivals.push_back((id, seq));
@@ -281,6 +300,7 @@ impl Engine {
             self.compact_queues();
         }
         let bytes = span_bytes(&span);
+        let wire = span_wire_bytes(&span);
         // The local root: no parent, or a parent in another process.
         let is_local_root = span.parent_span_id == SpanId::INVALID || span.parent_span_is_remote;
         let root_wait = self.root_wait;
@@ -289,7 +309,9 @@ impl Engine {
         };
         entry.spans.push(span);
         entry.bytes += bytes;
+        entry.wire_spans += wire;
         let (trace_bytes, seq) = (entry.bytes, entry.seq);
+        let wire_bytes = entry.wire_bytes(self.resource_wire);
         if is_local_root && !root_wait.is_zero() {
             let deadline = now + root_wait;
             if deadline < entry.deadline {
@@ -299,7 +321,7 @@ impl Engine {
         }
         self.buffered_bytes += bytes;
         self.buffered_spans += 1;
-        if self.explicit_max_trace_bytes > 0 && trace_bytes > self.explicit_max_trace_bytes {
+        if self.explicit_max_trace_bytes > 0 && wire_bytes > self.explicit_max_trace_bytes {
             // The Collector's rule: not sampled, buffer freed, late spans follow.
             self.counters.traces_dropped_too_large += 1;
             if let Some(entry) = self.take(id) {
@@ -424,7 +446,7 @@ impl Engine {
             trace_id: id,
             spans: &entry.spans,
             resource: self.resource.as_ref(),
-            size_bytes: entry.bytes,
+            size_bytes: entry.wire_bytes(self.resource_wire),
         };
         let counts = &mut self.policy_counts;
         let verdict = self.policies.decide_at(&view, now, |i, d| {

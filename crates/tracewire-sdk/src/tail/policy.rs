@@ -97,7 +97,8 @@ pub struct TraceView<'a> {
     pub spans: &'a [SpanData],
     /// The resource of the spans (the tracer provider's), for attribute policies.
     pub resource: Option<&'a Resource>,
-    /// Bytes the spans take (for `bytes_limiting`), as the processor accounts them.
+    /// The trace's protobuf size as OTLP export sends it in one batch (for `bytes_limiting`, as
+    /// the Collector's `ptrace.ProtoMarshaler.TracesSize`).
     pub size_bytes: u64,
 }
 
@@ -175,7 +176,13 @@ impl PolicySet {
             trace_id,
             spans,
             resource: None,
-            size_bytes: spans.iter().map(super::size::span_bytes).sum(),
+            size_bytes: super::size::trace_wire_bytes(
+                super::size::resource_wire_bytes(None),
+                spans.first().map_or(0, |s| {
+                    super::size::scope_wire_bytes(&s.instrumentation_scope)
+                }),
+                spans.iter().map(super::size::span_wire_bytes).sum(),
+            ),
         };
         self.decide_at(&view, Instant::now(), |_, _| {})
     }
