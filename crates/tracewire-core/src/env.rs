@@ -233,11 +233,11 @@ impl<S: EnvSource> OtelEnv<S> {
     }
 
     /// A comma-separated list of `key=value` pairs with percent-decoded keys and values, as
-    /// `OTEL_RESOURCE_ATTRIBUTES` and `OTEL_EXPORTER_OTLP_HEADERS` use. Empty items are skipped.
+    /// `OTEL_RESOURCE_ATTRIBUTES` uses. Empty items are skipped.
     ///
-    /// The specification asks for the whole value to be discarded when any pair is malformed
-    /// (no `=`, an empty key, or a percent-encoding that does not decode to UTF-8): that warns once
-    /// and gives `None`. An unset variable gives `Some(vec![])`.
+    /// The specification asks for the whole resource-attribute value to be discarded when any
+    /// pair is malformed (no `=`, an empty key, or a percent-encoding that does not decode to
+    /// UTF-8): that warns once and gives `None`. An unset variable gives `Some(vec![])`.
     pub fn key_values(&self, name: &str) -> Option<Vec<(String, String)>> {
         let Some(v) = self.string(name) else {
             return Some(Vec::new());

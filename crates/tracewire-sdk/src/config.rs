@@ -28,7 +28,7 @@
 use std::time::Duration;
 
 use opentelemetry_sdk::metrics::Temporality;
-use tracewire_core::env::{EnvSource, OtelEnv, warn_once};
+use tracewire_core::env::{EnvSource, OtelEnv, parse_key_values, warn_once};
 
 /// A telemetry signal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -290,10 +290,9 @@ pub fn resolve_otlp<S: EnvSource>(
 
     let headers_var = signal_var(signal, "HEADERS");
     let mut headers = if env.is_set(&headers_var) {
-        env.key_values(&headers_var).unwrap_or_default()
+        env_headers(env, &headers_var, protocol)
     } else {
-        env.key_values("OTEL_EXPORTER_OTLP_HEADERS")
-            .unwrap_or_default()
+        env_headers(env, "OTEL_EXPORTER_OTLP_HEADERS", protocol)
     };
     for (k, v) in &code.headers {
         headers.retain(|(ek, _)| !ek.eq_ignore_ascii_case(k));
@@ -323,6 +322,44 @@ pub fn resolve_otlp<S: EnvSource>(
         timeout,
         compression,
     }
+}
+
+/// The headers of an `OTEL_EXPORTER_OTLP_*HEADERS` variable: `key=value` pairs, percent-decoded.
+/// An entry that is malformed, or that is not a valid HTTP header (or gRPC metadata) name or
+/// value once decoded, warns once (never showing values) and is skipped; the other entries are
+/// kept, so one bad entry neither drops the credentials next to it nor fails the setup.
+fn env_headers<S: EnvSource>(
+    env: &OtelEnv<S>,
+    name: &str,
+    protocol: OtlpProtocol,
+) -> Vec<(String, String)> {
+    let Some(value) = env.string(name) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for item in value.split(',') {
+        if item.trim().is_empty() {
+            continue;
+        }
+        let valid = parse_key_values(item)
+            .and_then(|pairs| pairs.into_iter().next())
+            .filter(|(k, v)| {
+                http::HeaderName::from_bytes(k.as_bytes()).is_ok()
+                    && http::HeaderValue::from_str(v).is_ok()
+                    && !(protocol == OtlpProtocol::Grpc && k.to_ascii_lowercase().ends_with("-bin"))
+            });
+        match valid {
+            Some(pair) => out.push(pair),
+            None => {
+                warn_once(
+                    name,
+                    None,
+                    "comma-separated key=value pairs (percent-encoded) that are valid headers; invalid entries are skipped",
+                );
+            }
+        }
+    }
+    out
 }
 
 fn valid_url<S: EnvSource>(env: &OtelEnv<S>, name: &str) -> Option<String> {
@@ -727,10 +764,21 @@ mod tests {
     }
 
     #[test]
-    fn malformed_headers_are_discarded_whole() {
-        let e = env(&[("OTEL_EXPORTER_OTLP_HEADERS", "good=1,bad")]);
+    fn invalid_header_entries_are_skipped_alone() {
+        // A malformed entry, or one that is no valid HTTP header once decoded (a space in the
+        // name, a line break in the value), is skipped; the valid entries around it are kept.
+        let e = env(&[(
+            "OTEL_EXPORTER_OTLP_HEADERS",
+            "good=1,bad,a b=2,nl=x%0Ay,=v,bad-utf8=%ff, authorization = Bearer%20t ",
+        )]);
         let t = resolve_otlp(Signal::Traces, &OtlpCode::default(), &e);
-        assert!(t.headers.is_empty());
+        assert_eq!(
+            t.headers,
+            vec![
+                ("good".to_owned(), "1".to_owned()),
+                ("authorization".to_owned(), "Bearer t".to_owned()),
+            ]
+        );
     }
 
     #[test]

@@ -87,7 +87,7 @@
 //! | `OTEL_EXPORTER_OTLP_ENDPOINT` | `http://localhost:4318` (gRPC: `:4317`) | `/v1/<signal>` appended for HTTP |
 //! | `OTEL_EXPORTER_OTLP_{TRACES,METRICS,LOGS}_ENDPOINT` | | used as is |
 //! | `OTEL_EXPORTER_OTLP[_<SIGNAL>]_PROTOCOL` | `http/protobuf` | `http/json`, `grpc` (feature) |
-//! | `OTEL_EXPORTER_OTLP[_<SIGNAL>]_HEADERS` | | `k=v,...`, percent-decoded; never logged |
+//! | `OTEL_EXPORTER_OTLP[_<SIGNAL>]_HEADERS` | | `k=v,...`, percent-decoded; an invalid entry is skipped; never logged |
 //! | `OTEL_EXPORTER_OTLP[_<SIGNAL>]_TIMEOUT` | `10000` ms | per export, retries included; `0`: no limit ([`config::INDEFINITE_TIMEOUT`]) |
 //! | `OTEL_EXPORTER_OTLP[_<SIGNAL>]_COMPRESSION` | `none` | `gzip` |
 //! | `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE` | `cumulative` | `delta`, `lowmemory` |

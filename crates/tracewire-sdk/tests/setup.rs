@@ -378,3 +378,29 @@ fn an_invalid_endpoint_in_code_is_an_error_naming_it() {
         "{err}"
     );
 }
+
+#[test]
+fn headers_from_the_environment_that_are_no_valid_http_headers_never_fail_setup() {
+    // A header name with a space or a value with a line break (after percent-decoding) is an
+    // invalid environment value: it is skipped with a warning, and the OTLP exporter is built.
+    let mut protocols = vec!["http/protobuf", "http/json"];
+    if cfg!(feature = "grpc") {
+        protocols.push("grpc");
+    }
+    for protocol in protocols {
+        for headers in ["a b=1", "x-key=bad%0Avalue", "good=1,é=2", "trace-bin=AAEC"] {
+            let guard = Tracewire::builder()
+                .with_env(env(&[
+                    ("OTEL_TRACES_EXPORTER", "otlp"),
+                    ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
+                    ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9"),
+                    ("OTEL_EXPORTER_OTLP_HEADERS", headers),
+                    ("OTEL_METRICS_EXPORTER", "none"),
+                    ("OTEL_LOGS_EXPORTER", "none"),
+                ]))
+                .with_resource_detection(false)
+                .build();
+            assert!(guard.is_ok(), "{protocol} {headers}: {:?}", guard.err());
+        }
+    }
+}

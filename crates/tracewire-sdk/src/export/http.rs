@@ -29,7 +29,7 @@ pub(crate) struct ExportHttpClient {
     /// When set, the request's headers are replaced by these (keeping the content type and
     /// encoding the exporter set): opentelemetry-otlp merges `OTEL_EXPORTER_OTLP_HEADERS` from
     /// the process environment on its own, which would contradict tracewire's resolution
-    /// (values given in code, or a malformed variable discarded whole).
+    /// (values given in code, invalid entries of a variable skipped).
     headers: Option<HeaderMap>,
     body_rewrite: Option<BodyRewrite>,
 }
