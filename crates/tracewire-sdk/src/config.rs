@@ -443,9 +443,15 @@ impl BatchSettings {
         max_export_batch_size: 512,
     };
 
+    /// The largest queue (and batch) size taken from the environment: the queue is allocated
+    /// up front, so a larger number (up to `usize::MAX`, which parses) would abort the process
+    /// instead of configuring it. 1,048,576 is 512 times the default.
+    pub const MAX_ENV_QUEUE_SIZE: usize = 1 << 20;
+
     /// Reads the four variables with `prefix` (`OTEL_BSP` or `OTEL_BLRP`) over `defaults`.
-    /// A zero queue or batch size warns and is ignored; a batch size above the queue size is
-    /// lowered to it (with a warning), as the specification requires.
+    /// A zero queue or batch size warns and is ignored; a size above
+    /// [`MAX_ENV_QUEUE_SIZE`](Self::MAX_ENV_QUEUE_SIZE) warns and is lowered to it; a batch size
+    /// above the queue size is lowered to it (with a warning), as the specification requires.
     pub fn from_env<S: EnvSource>(prefix: &str, defaults: BatchSettings, env: &OtelEnv<S>) -> Self {
         let mut s = defaults;
         if let Some(d) = env.duration_ms(&format!("{prefix}_SCHEDULE_DELAY")) {
@@ -463,6 +469,14 @@ impl BatchSettings {
                         "a positive integer; the variable is ignored",
                     );
                     None
+                }
+                Some(n) if n > Self::MAX_ENV_QUEUE_SIZE => {
+                    warn_once(
+                        &name,
+                        None,
+                        "at most 1048576 (the queue is allocated up front); 1048576 is used",
+                    );
+                    Some(Self::MAX_ENV_QUEUE_SIZE)
                 }
                 other => other,
             }
@@ -900,6 +914,20 @@ mod tests {
             BatchSettings::from_env("OTEL_BLRP", BatchSettings::LOGS, &zero),
             BatchSettings::LOGS
         );
+    }
+
+    #[test]
+    fn huge_queue_sizes_are_capped() {
+        let e = env(&[
+            ("OTEL_BSP_MAX_QUEUE_SIZE", "18446744073709551615"),
+            ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "99999999999"),
+        ]);
+        let s = BatchSettings::from_env("OTEL_BSP", BatchSettings::SPANS, &e);
+        assert_eq!(s.max_queue_size, BatchSettings::MAX_ENV_QUEUE_SIZE);
+        assert_eq!(s.max_export_batch_size, BatchSettings::MAX_ENV_QUEUE_SIZE);
+        let at = env(&[("OTEL_BLRP_MAX_QUEUE_SIZE", "1048576")]);
+        let l = BatchSettings::from_env("OTEL_BLRP", BatchSettings::LOGS, &at);
+        assert_eq!(l.max_queue_size, 1 << 20);
     }
 
     #[test]

@@ -404,3 +404,25 @@ fn headers_from_the_environment_that_are_no_valid_http_headers_never_fail_setup(
         }
     }
 }
+
+#[test]
+fn a_huge_queue_size_in_the_environment_never_aborts_setup() {
+    // `usize::MAX` parses; the queue is allocated up front, so it must be capped, not used.
+    for prefix in ["OTEL_BSP", "OTEL_BLRP"] {
+        let queue = format!("{prefix}_MAX_QUEUE_SIZE");
+        let batch = format!("{prefix}_MAX_EXPORT_BATCH_SIZE");
+        let guard = Tracewire::builder()
+            .with_env(env(&[
+                (&queue, "18446744073709551615"),
+                (&batch, "18446744073709551615"),
+                ("OTEL_TRACES_EXPORTER", "none"),
+                ("OTEL_METRICS_EXPORTER", "none"),
+                ("OTEL_LOGS_EXPORTER", "otlp"),
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9"),
+            ]))
+            .with_span_exporter(InMemorySpanExporter::default())
+            .with_resource_detection(false)
+            .build();
+        assert!(guard.is_ok(), "{prefix}: {:?}", guard.err());
+    }
+}
