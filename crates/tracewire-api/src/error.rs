@@ -10,9 +10,10 @@
 //! the event is named `exception` and carries:
 //!
 //! - `exception.type`: the error's type name (`std::any::type_name`, e.g.
-//!   `std::io::error::Error`); omitted when only a trait object is known (`&dyn Error`,
-//!   `Box<dyn Error>`, [`DynError`]), since a Rust trait object does not know
-//!   its concrete type's name;
+//!   `std::io::error::Error`; for a reference, `Box`, `Arc` or `Rc`, the type it points to);
+//!   omitted when only a trait object is known (`&dyn Error`, `Arc<dyn Error>`,
+//!   `Box<dyn Error>`, [`DynError`]), since a Rust trait object does not know its concrete
+//!   type's name;
 //! - `exception.message`: the error's own message (its `Display`), without its causes;
 //! - `exception.stacktrace`, only when the error has a `source()`: the error and its chain of
 //!   causes in the form Rust users know from `anyhow` and `eyre`:
@@ -153,10 +154,26 @@ pub fn set_error<S: Span + ?Sized, E: Error + ?Sized>(span: &mut S, error: &E) {
 }
 
 /// The type name of `E`, unless it is a trait object or [`DynError`] (whose names say nothing
-/// about the error behind them).
+/// about the error behind them). A reference, `Box`, `Arc` or `Rc` (errors when what they
+/// point to is one) is seen through: `Result<_, Arc<dyn Error>>` records no type name, and
+/// `Result<_, Box<MyError>>` records `MyError`'s.
 pub(crate) fn type_name_of<E: ?Sized>() -> Option<&'static str> {
-    let name = std::any::type_name::<E>();
-    (!name.starts_with("dyn ") && name != std::any::type_name::<DynError>()).then_some(name)
+    const POINTERS: [&str; 3] = ["alloc::boxed::Box<", "alloc::sync::Arc<", "alloc::rc::Rc<"];
+    let mut name = std::any::type_name::<E>();
+    loop {
+        if let Some(inner) = name.strip_prefix('&') {
+            name = inner.strip_prefix("mut ").unwrap_or(inner);
+        } else if let Some(inner) = POINTERS
+            .iter()
+            .find_map(|pointer| name.strip_prefix(pointer)?.strip_suffix('>'))
+        {
+            name = inner;
+        } else {
+            break;
+        }
+    }
+    let trait_object = name.trim_start_matches('(').starts_with("dyn ");
+    (!trait_object && name != std::any::type_name::<DynError>()).then_some(name)
 }
 
 /// The attributes of the `exception` event for `error`.
@@ -260,5 +277,27 @@ mod tests {
         assert_eq!(type_name_of::<dyn Error>(), None);
         assert_eq!(type_name_of::<dyn Error + Send + Sync>(), None);
         assert_eq!(type_name_of::<std::fmt::Error>(), Some("core::fmt::Error"));
+    }
+
+    #[test]
+    fn pointers_to_errors_are_seen_through() {
+        use std::rc::Rc;
+        use std::sync::Arc;
+        assert_eq!(type_name_of::<&dyn Error>(), None);
+        assert_eq!(type_name_of::<&(dyn Error + Send + Sync)>(), None);
+        assert_eq!(type_name_of::<&mut dyn Error>(), None);
+        assert_eq!(type_name_of::<Arc<dyn Error + Send + Sync>>(), None);
+        assert_eq!(type_name_of::<Rc<dyn Error>>(), None);
+        assert_eq!(type_name_of::<Box<dyn Error>>(), None);
+        assert_eq!(type_name_of::<&DynError>(), None);
+        assert_eq!(type_name_of::<Arc<DynError>>(), None);
+        assert_eq!(
+            type_name_of::<&Box<std::fmt::Error>>(),
+            Some("core::fmt::Error")
+        );
+        assert_eq!(
+            type_name_of::<Arc<std::io::Error>>(),
+            Some("std::io::error::Error")
+        );
     }
 }

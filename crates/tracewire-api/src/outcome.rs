@@ -46,7 +46,8 @@ pub struct Failure<'a> {
 
 impl<'a> Failure<'a> {
     /// A failure whose static type is known: `exception.type` and `error.type` are its type
-    /// name (`std::any::type_name`).
+    /// name (`std::any::type_name`; for a reference, `Box`, `Arc` or `Rc`, the pointee's, and
+    /// none for a trait object).
     pub fn of<E: Error>(error: &'a E) -> Self {
         Self {
             error,

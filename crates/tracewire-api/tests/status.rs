@@ -197,3 +197,35 @@ async fn futures_follow_the_same_rules() {
         .assert_status_error("out of stock: sku-2")
         .assert_event("exception");
 }
+
+#[test]
+fn errors_behind_pointers_record_the_pointee_type() {
+    // `&dyn Error` and `Arc<dyn Error>` are errors whose concrete type is unknown: `_OTHER`
+    // and no `exception.type`, not the pointer's name; `Box<E>` records `E`.
+    let pipeline = InMemoryPipeline::new();
+    let tracer = pipeline.tracer("t");
+    let shared: std::sync::Arc<dyn std::error::Error + Send + Sync> =
+        std::sync::Arc::new(OutOfStock("sku-3"));
+    let _ = SpanOptions::new("arc")
+        .with_tracer(&tracer)
+        .in_span(|_| Err::<(), _>(shared.clone()));
+    let borrowed = OutOfStock("sku-4");
+    let _ = SpanOptions::new("ref")
+        .with_tracer(&tracer)
+        .in_span(|_| Err::<(), &dyn std::error::Error>(&borrowed));
+    let _ = SpanOptions::new("box")
+        .with_tracer(&tracer)
+        .in_span(|_| Err::<(), _>(Box::new(OutOfStock("sku-5"))));
+    let tree = pipeline.tree();
+    for name in ["arc", "ref"] {
+        tree.span(name)
+            .assert_attribute("error.type", "_OTHER")
+            .assert_event("exception")
+            .assert_no_attribute("exception.type");
+    }
+    let expected = std::any::type_name::<OutOfStock>();
+    tree.span("box")
+        .assert_attribute("error.type", expected)
+        .assert_event("exception")
+        .assert_attribute("exception.type", expected);
+}
