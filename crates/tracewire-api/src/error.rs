@@ -114,7 +114,7 @@ pub(crate) fn fail<E: Error + ?Sized>(
     if !span.is_recording() {
         return;
     }
-    let message = error.to_string();
+    let message = message_of(error);
     span.set_attribute(KeyValue::new(
         semconv::attribute::ERROR_TYPE,
         type_name.unwrap_or(semconv::OTHER),
@@ -140,7 +140,7 @@ pub fn record_exception<S: Span + ?Sized, E: Error + ?Sized>(span: &mut S, error
 pub fn set_error<S: Span + ?Sized, E: Error + ?Sized>(span: &mut S, error: &E) {
     if span.is_recording() {
         let type_name = type_name_of::<E>();
-        let message = error.to_string();
+        let message = message_of(error);
         span.set_attribute(KeyValue::new(
             semconv::attribute::ERROR_TYPE,
             type_name.unwrap_or(semconv::OTHER),
@@ -176,13 +176,22 @@ pub(crate) fn type_name_of<E: ?Sized>() -> Option<&'static str> {
     (!trait_object && name != std::any::type_name::<DynError>()).then_some(name)
 }
 
+/// The error's message (its `Display`). Not `to_string()`, which panics when `Display` returns
+/// an error: recording an `Err` must not turn it into a panic; the message is then what was
+/// written before the error.
+fn message_of<E: Error + ?Sized>(error: &E) -> String {
+    let mut message = String::new();
+    let _ = write!(message, "{error}");
+    message
+}
+
 /// The attributes of the `exception` event for `error`.
 pub(crate) fn exception_attributes<E: Error + ?Sized>(
     error: &E,
     type_name: Option<&'static str>,
     message: Option<String>,
 ) -> Vec<KeyValue> {
-    let message = message.unwrap_or_else(|| error.to_string());
+    let message = message.unwrap_or_else(|| message_of(error));
     let mut attributes = Vec::with_capacity(3);
     if let Some(t) = type_name {
         attributes.push(KeyValue::new(semconv::attribute::EXCEPTION_TYPE, t));

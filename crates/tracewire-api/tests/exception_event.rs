@@ -144,3 +144,46 @@ fn set_error_with_a_dyn_error_records_no_type_name() {
         );
     }
 }
+
+/// An error whose `Display` writes part of its message, then fails.
+#[derive(Debug)]
+struct FailingDisplay;
+
+impl std::fmt::Display for FailingDisplay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("half a message")?;
+        Err(std::fmt::Error)
+    }
+}
+
+impl std::error::Error for FailingDisplay {}
+
+#[test]
+fn a_failing_display_does_not_turn_the_error_into_a_panic() {
+    let pipeline = InMemoryPipeline::new();
+    let tracer = pipeline.tracer("t");
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        SpanOptions::new("odd error")
+            .with_tracer(&tracer)
+            .in_span(|_| Err::<(), _>(FailingDisplay))
+    }));
+    assert!(
+        matches!(result, Ok(Err(FailingDisplay))),
+        "the Err is returned"
+    );
+    tracer.in_span("set by hand", |cx| {
+        cx.span().set_error(&FailingDisplay);
+        cx.span().record_exception(&FailingDisplay);
+    });
+    let mut owned = tracer.start("owned");
+    set_error(&mut owned, &FailingDisplay);
+    record_exception(&mut owned, &FailingDisplay);
+    owned.end();
+    let tree = pipeline.tree();
+    for name in ["odd error", "set by hand", "owned"] {
+        tree.span(name)
+            .assert_status_error("half a message")
+            .assert_event("exception")
+            .assert_attribute("exception.message", "half a message");
+    }
+}
