@@ -266,9 +266,11 @@ impl<T: TracerChoice> SpanOptions<T> {
         let (cx, ok_status) = self.start();
         InSpan {
             inner: future.with_context(cx.clone()),
-            cx,
-            ok_status,
-            done: false,
+            span: EndOnDrop {
+                cx,
+                ok_status,
+                done: false,
+            },
         }
     }
 }
@@ -277,28 +279,34 @@ pin_project! {
     /// The future of [`SpanOptions::in_span_future`]: the inner future in its span.
     ///
     /// When the inner future panics while polled, the span records the panic and ends, and the
-    /// panic resumes. When it is dropped unfinished (cancelled), the span ends with the status
-    /// it has; if the thread is panicking at that moment (a panic elsewhere is unwinding
-    /// through the owner of this future), the span records an error first.
+    /// panic resumes. When it is dropped unfinished (cancelled), the inner future is dropped
+    /// first (so the spans it started end before this one), then the span ends with the status
+    /// it has; if the thread is panicking at that moment (a panic elsewhere is unwinding through
+    /// the owner of this future), the span records an error first.
     #[must_use = "futures do nothing unless polled"]
     pub struct InSpan<F> {
+        // Fields drop in declaration order: the inner future before the span ends.
         #[pin]
         inner: WithContext<F>,
-        cx: Context,
-        ok_status: bool,
-        done: bool,
+        span: EndOnDrop,
     }
+}
 
-    impl<F> PinnedDrop for InSpan<F> {
-        fn drop(this: Pin<&mut Self>) {
-            let this = this.project();
-            if !*this.done {
-                let span = this.cx.span();
-                if std::thread::panicking() {
-                    record_panic(&span, "dropped while the thread was panicking".to_owned());
-                }
-                span.end();
+/// The span of an [`InSpan`], ended when it is dropped unless the future finished.
+struct EndOnDrop {
+    cx: Context,
+    ok_status: bool,
+    done: bool,
+}
+
+impl Drop for EndOnDrop {
+    fn drop(&mut self) {
+        if !self.done {
+            let span = self.cx.span();
+            if std::thread::panicking() {
+                record_panic(&span, "dropped while the thread was panicking".to_owned());
             }
+            span.end();
         }
     }
 }
@@ -306,8 +314,8 @@ pin_project! {
 impl<F> std::fmt::Debug for InSpan<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("InSpan")
-            .field("span_context", self.cx.span().span_context())
-            .field("done", &self.done)
+            .field("span_context", self.span.cx.span().span_context())
+            .field("done", &self.span.done)
             .finish_non_exhaustive()
     }
 }
@@ -315,7 +323,7 @@ impl<F> std::fmt::Debug for InSpan<F> {
 impl<F> InSpan<F> {
     /// The span's context (what the inner future sees as current).
     pub fn context(&self) -> &Context {
-        &self.cx
+        &self.span.cx
     }
 }
 
@@ -329,21 +337,22 @@ where
     fn poll(self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let inner = this.inner;
+        let state = this.span;
         match catch_unwind(AssertUnwindSafe(|| inner.poll(task))) {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(outcome)) => {
-                if !*this.done {
-                    *this.done = true;
-                    let span = this.cx.span();
-                    record_outcome(&span, &outcome, *this.ok_status);
+                if !state.done {
+                    state.done = true;
+                    let span = state.cx.span();
+                    record_outcome(&span, &outcome, state.ok_status);
                     span.end();
                 }
                 Poll::Ready(outcome)
             }
             Err(payload) => {
-                if !*this.done {
-                    *this.done = true;
-                    let span = this.cx.span();
+                if !state.done {
+                    state.done = true;
+                    let span = state.cx.span();
                     record_panic(&span, panic_message(&*payload));
                     span.end();
                 }

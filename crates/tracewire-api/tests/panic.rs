@@ -118,3 +118,36 @@ fn futures_dropped_during_a_panic_record_an_error() {
         .assert_error()
         .assert_attribute("error.type", "panic");
 }
+
+#[test]
+fn cancelled_futures_end_the_spans_inside_them_first() {
+    // Dropping the outer future drops the inner one (ending its span) before the outer span
+    // ends: a child never ends after its parent.
+    let pipeline = InMemoryPipeline::new();
+    let tracer = pipeline.tracer("t");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let outer = SpanOptions::new("outer")
+            .with_tracer(&tracer)
+            .in_span_future(async {
+                SpanOptions::new("inner")
+                    .with_tracer(&tracer)
+                    .in_span_future(std::future::pending::<()>())
+                    .await
+            });
+        let timed_out = tokio::time::timeout(Duration::from_millis(1), outer).await;
+        assert!(timed_out.is_err());
+    });
+    let ended: Vec<String> = pipeline
+        .spans()
+        .iter()
+        .map(|span| span.name.to_string())
+        .collect();
+    assert_eq!(ended, ["inner", "outer"], "spans in the order they ended");
+    let tree = pipeline.tree();
+    let outer = tree.span("outer");
+    tree.span("inner").assert_child_of(outer);
+}
