@@ -4,7 +4,8 @@
 //! `session.region`, `request.source`, keys in [`tracewire_core::semconv`]) along a request,
 //! across HTTP and Kafka when a baggage propagator is installed. Setting entries keeps the
 //! entries already in the context (extracted from upstream, for instance) and overrides those
-//! with the same key; the opentelemetry API's limits apply (entries beyond them are dropped).
+//! with the same key; the opentelemetry API's limits apply (64 entries, 8192 bytes): the
+//! entries set here count first, and the context's entries beyond the limits are dropped.
 //!
 //! Baggage is not copied onto spans by these helpers: it is request context, and may carry
 //! what a trace backend should not store. Copy an entry onto a span explicitly when you want it
@@ -40,13 +41,20 @@ use opentelemetry::context::{FutureExt as _, WithContext};
 use opentelemetry::{Context, KeyValue};
 
 /// `cx` with `entries` added to its baggage (entries with the same key are replaced).
+///
+/// `entries` go in first: at the limits, the entries of `cx` are the ones dropped, and an
+/// entry of `cx` is never kept in place of an entry with the same key set here.
 pub fn context_with_baggage(cx: &Context, entries: impl IntoIterator<Item = KeyValue>) -> Context {
     let mut baggage = Baggage::new();
-    for (key, (value, metadata)) in cx.baggage() {
-        let _ = baggage.insert_with_metadata(key.clone(), value.clone(), metadata.clone());
-    }
+    let mut keys = Vec::new();
     for entry in entries {
+        keys.push(entry.key.clone());
         let _ = baggage.insert(entry.key, entry.value);
+    }
+    for (key, (value, metadata)) in cx.baggage() {
+        if !keys.contains(key) {
+            let _ = baggage.insert_with_metadata(key.clone(), value.clone(), metadata.clone());
+        }
     }
     cx.with_baggage(baggage)
 }

@@ -62,3 +62,44 @@ async fn futures_carry_their_baggage_across_awaits_and_threads() {
     assert_eq!(seen.as_deref(), Some("u-3"));
     assert_eq!(baggage_value(BAGGAGE_USER_ID), None);
 }
+
+#[test]
+fn entries_set_here_win_over_the_context_at_the_limits() {
+    // Upstream baggage (from an untrusted caller, say) that fills the 8192-byte limit with a
+    // `user.id` of its own: the entry set here must replace it, never leave the old value in
+    // place; upstream entries are the ones dropped.
+    use opentelemetry::Context;
+    use opentelemetry::baggage::BaggageExt as _;
+    let filler = "x".repeat(8192 - BAGGAGE_USER_ID.len() - "admin".len() - 2);
+    let upstream = Context::new().with_baggage([
+        KeyValue::new(BAGGAGE_USER_ID, "admin"),
+        KeyValue::new("f", filler),
+    ]);
+    assert_eq!(
+        upstream.baggage().len(),
+        2,
+        "the upstream baggage is at the limit"
+    );
+    let _attached = upstream.attach();
+    with_baggage(
+        [
+            KeyValue::new(BAGGAGE_USER_ID, "u-1234567890"),
+            KeyValue::new(BAGGAGE_SESSION_REGION, "eu-west-1"),
+        ],
+        || {
+            assert_eq!(
+                baggage_value(BAGGAGE_USER_ID).as_deref(),
+                Some("u-1234567890")
+            );
+            assert_eq!(
+                baggage_value(BAGGAGE_SESSION_REGION).as_deref(),
+                Some("eu-west-1")
+            );
+            assert_eq!(baggage_value("f"), None, "the upstream filler made room");
+        },
+    );
+    // Upstream entries that still fit are kept.
+    with_baggage([KeyValue::new(BAGGAGE_REQUEST_SOURCE, "web")], || {
+        assert_eq!(baggage_value(BAGGAGE_USER_ID).as_deref(), Some("admin"));
+    });
+}
