@@ -191,6 +191,15 @@ fn string_attribute_exact_regex_inverted_and_resource() {
     assert_eq!(decide(&mut r, 1, &span("/healthz")), Sampled);
     assert_eq!(decide(&mut r, 1, &span("/v1/name/")), NotSampled);
 
+    // Go's \d and \w are ASCII: a route of other digits or letters does not match.
+    let mut ascii = one(
+        r"{name: a, type: string_attribute, string_attribute: {key: http.route, values: ['^/\d+$', '^/\w+/x$'], enabled_regex_matching: true}}",
+    );
+    assert_eq!(decide(&mut ascii, 1, &span("/42")), Sampled);
+    assert_eq!(decide(&mut ascii, 1, &span("/\u{663}\u{662}")), NotSampled);
+    assert_eq!(decide(&mut ascii, 1, &span("/cafe/x")), Sampled);
+    assert_eq!(decide(&mut ascii, 1, &span("/caf\u{e9}/x")), NotSampled);
+
     let mut inv = one(
         "{name: i, type: string_attribute, string_attribute: {key: http.route, values: [/health], invert_match: true}}",
     );

@@ -250,7 +250,8 @@ pub struct StringAttributePolicy {
     pub key: String,
     /// Values, or regular expressions when `enabled_regex_matching` (`values`).
     pub values: Vec<String>,
-    /// Match values as regular expressions (unanchored, as Go's `MatchString`).
+    /// Match values as regular expressions with Go's meaning (unanchored, as `MatchString`;
+    /// `\d`, `\w`, `\s` and `\b` are ASCII).
     pub enabled_regex_matching: bool,
     /// Accepted for compatibility (`cache_max_size`); the Rust regex engine needs no result cache.
     pub cache_max_size: u64,
@@ -582,7 +583,7 @@ pub(crate) fn validate_policy(p: &PolicyConfig, level: PolicyLevel) -> Result<()
             }
             if s.enabled_regex_matching {
                 for (i, v) in s.values.iter().enumerate() {
-                    if let Err(e) = regex::Regex::new(v) {
+                    if let Err(e) = super::policy::go_regex(v) {
                         return Err(ConfigError::new(
                             format!("{}[{i}]", field("values")),
                             format!("invalid regular expression {v:?}: {e}"),

@@ -256,6 +256,92 @@ impl Clock {
     }
 }
 
+/// Compiles a regular expression with Go's meaning (the Collector's `regexp.MustCompile`): Go's
+/// Perl classes and word boundaries are ASCII (`\d` is `[0-9]`, `\w` is `[0-9A-Za-z_]`, `\s` is
+/// `[\t\n\f\r ]`), the Rust crate's are Unicode, so they are spelled out before compiling. A `[`,
+/// `&` or `~` inside a class is a literal in Go and an operator in Rust, so it is escaped.
+pub(crate) fn go_regex(pattern: &str) -> Result<Regex, regex::Error> {
+    const DIGIT: &str = "0-9";
+    const WORD: &str = "0-9A-Za-z_";
+    const SPACE: &str = "\\t\\n\\f\\r ";
+    let mut out = String::with_capacity(pattern.len() + 16);
+    let mut chars = pattern.chars().peekable();
+    // Inside a class: Some(number of items seen so far).
+    let mut class: Option<usize> = None;
+    while let Some(c) = chars.next() {
+        match (c, class) {
+            ('\\', _) => {
+                let Some(e) = chars.next() else {
+                    out.push('\\');
+                    break;
+                };
+                let set = match e.to_ascii_lowercase() {
+                    'd' => Some(DIGIT),
+                    'w' => Some(WORD),
+                    's' => Some(SPACE),
+                    _ => None,
+                };
+                match (set, e.is_ascii_uppercase(), class) {
+                    (Some(set), false, None) => out.push_str(&format!("[{set}]")),
+                    (Some(set), true, None) => out.push_str(&format!("[^{set}]")),
+                    (Some(set), false, Some(_)) => out.push_str(set),
+                    (Some(set), true, Some(_)) => out.push_str(&format!("[^{set}]")),
+                    (None, _, None) if e == 'b' || e == 'B' => {
+                        out.push_str("(?-u:\\");
+                        out.push(e);
+                        out.push(')');
+                    }
+                    _ => {
+                        out.push('\\');
+                        out.push(e);
+                    }
+                }
+                if let Some(n) = class.as_mut() {
+                    *n += 1;
+                }
+            }
+            ('[', None) => {
+                out.push('[');
+                class = Some(0);
+                if chars.peek() == Some(&'^') {
+                    out.push('^');
+                    chars.next();
+                }
+            }
+            ('[', Some(n)) => {
+                if chars.peek() == Some(&':') {
+                    // An ASCII class, `[:alpha:]`: the same in both.
+                    out.push('[');
+                    for a in chars.by_ref() {
+                        out.push(a);
+                        if a == ']' {
+                            break;
+                        }
+                    }
+                } else {
+                    out.push_str("\\[");
+                }
+                class = Some(n + 1);
+            }
+            (']', Some(n)) if n > 0 => {
+                out.push(']');
+                class = None;
+            }
+            ('&' | '~', Some(n)) => {
+                out.push('\\');
+                out.push(c);
+                class = Some(n + 1);
+            }
+            (c, Some(n)) => {
+                out.push(c);
+                class = Some(n + 1);
+            }
+            (c, None) => out.push(c),
+        }
+    }
+    Regex::new(&out)
+}
+
 #[derive(Debug)]
 enum StringMatcher {
     Exact(HashSet<String>),
@@ -379,9 +465,7 @@ impl Evaluator {
                 key: Key::new(s.key.clone()),
                 matcher: if s.enabled_regex_matching {
                     // Validation compiled each of them already.
-                    StringMatcher::Regex(
-                        s.values.iter().filter_map(|v| Regex::new(v).ok()).collect(),
-                    )
+                    StringMatcher::Regex(s.values.iter().filter_map(|v| go_regex(v).ok()).collect())
                 } else {
                     StringMatcher::Exact(
                         s.values.iter().filter(|v| !v.is_empty()).cloned().collect(),
@@ -768,6 +852,49 @@ impl Composite {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn regexes_have_gos_ascii_perl_classes() {
+        let is = |p: &str, s: &str| go_regex(p).expect("valid").is_match(s);
+        // Go: \d, \w, \s and \b are ASCII; the Rust crate's defaults are Unicode.
+        assert!(is(r"^\d+$", "500"));
+        assert!(
+            !is(r"^\d+$", "\u{663}\u{660}\u{660}"),
+            "Arabic-Indic digits are not \\d in Go"
+        );
+        assert!(!is(r"^/\w+$", "/caf\u{e9}"));
+        assert!(is(r"^/\w+$", "/cafe_1"));
+        assert!(
+            !is(r"^a\sb$", "a\u{a0}b"),
+            "a no-break space is not \\s in Go"
+        );
+        assert!(!is(r"^a\sb$", "a\u{b}b"), "nor a vertical tab");
+        assert!(is(r"^a\sb$", "a\tb"));
+        assert!(is(r"^\D$", "\u{663}"));
+        assert!(is(r"^\W\S$", "\u{e9}\u{a0}"));
+        assert!(
+            is(r"\bcaf", "\u{e9}caf"),
+            "\\b is an ASCII word boundary in Go"
+        );
+        assert!(!is(r"x\B", "x\u{e9}"));
+        // Inside classes, and negated classes inside classes.
+        assert!(is(r"^[\d.]+$", "1.5"));
+        assert!(!is(r"^[\d.]+$", "\u{663}"));
+        assert!(is(r"^[^\D]$", "7"));
+        assert!(!is(r"^[^\D]$", "\u{663}"));
+        assert!(is(r"^[\w-]+$", "a-b_c"));
+        // `[`, `&&` and `~~` inside a class are literals in Go.
+        assert!(is(r"^[[]$", "["));
+        assert!(is(r"^[a&&b]+$", "a&b"));
+        assert!(is(r"^[~~a]$", "~"));
+        assert!(is(r"^[[:alpha:]]+$", "abc"));
+        assert!(is(r"^[]a]+$", "]a"));
+        assert!(is(r"^[^]a]$", "b"));
+        assert!(is(r"^\p{Greek}+$", "\u{3b1}\u{3b2}"));
+        assert!(is(r"(?i)^\w+$", "ABC"));
+        assert!(is(r"^a\\d$", "a\\d"), "an escaped backslash stays one");
+        assert!(go_regex("(").is_err());
+    }
 
     #[test]
     fn token_bucket_behaves_like_x_time_rate() {
