@@ -122,6 +122,41 @@ fn the_local_root_ending_brings_the_decision_forward() -> anyhow::Result<()> {
 }
 
 #[test]
+fn without_decision_caches_late_spans_still_follow_the_decision() -> anyhow::Result<()> {
+    // With `sampled_cache_size: 0` (the Collector's default) a decided trace stays in the
+    // Collector's map with its decision until `num_traces` newer traces push it out: its late
+    // spans follow the decision, they do not start a trace of their own.
+    let exporter = InMemorySpanExporter::default();
+    let config = TailSamplingConfig::from_yaml_str(
+        "num_traces: 2\ndecision_cache: {sampled_cache_size: 0, non_sampled_cache_size: 0}\npolicies: [{name: errors, type: status_code, status_code: {status_codes: [ERROR]}}]",
+    )?;
+    let p = TailSamplingProcessor::new(exporter.clone(), config)?;
+    p.on_end(S::new(1, 1).parent(9).error().build());
+    p.on_end(S::new(2, 1).parent(9).build());
+    p.force_flush()?;
+    assert_eq!(exported_traces(&exporter), vec![1]);
+    p.on_end(S::new(1, 2).parent(9).build());
+    p.on_end(S::new(2, 2).parent(9).error().build());
+    p.force_flush()?;
+    assert_eq!(
+        exported_traces(&exporter),
+        vec![1],
+        "the late error span of the unsampled trace is not exported"
+    );
+    assert_eq!(count(&exporter), 2, "the sampled trace's late span is");
+    // Two newer sampled traces push it out, as `num_traces: 2` does in the Collector.
+    p.on_end(S::new(3, 1).parent(9).error().build());
+    p.on_end(S::new(4, 1).parent(9).error().build());
+    p.force_flush()?;
+    assert_eq!(count(&exporter), 4);
+    p.on_end(S::new(1, 3).parent(9).build());
+    p.force_flush()?;
+    assert_eq!(count(&exporter), 4, "forgotten: a new trace, without error");
+    p.shutdown()?;
+    Ok(())
+}
+
+#[test]
 fn late_spans_follow_the_decision() -> anyhow::Result<()> {
     let exporter = InMemorySpanExporter::default();
     let config = TailSamplingConfig {

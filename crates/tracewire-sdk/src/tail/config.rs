@@ -84,10 +84,12 @@ impl Default for TailSamplingConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct DecisionCacheConfig {
     /// Sampled trace ids remembered (`sampled_cache_size`); `None` means 10 × `num_traces`,
-    /// `Some(0)` turns the cache off.
+    /// `Some(0)` turns the cache off, as in the Collector, where a decided trace's id then stays
+    /// in memory with its decision until `num_traces` newer traces push it out (the processor
+    /// keeps that many decisions).
     pub sampled: Option<u64>,
     /// Not-sampled trace ids remembered (`non_sampled_cache_size`); `None` means
-    /// 10 × `num_traces`, `Some(0)` turns the cache off.
+    /// 10 × `num_traces`, `Some(0)` as for `sampled`.
     pub non_sampled: Option<u64>,
 }
 

@@ -45,6 +45,19 @@ fn push_age(ages: &mut Vec<u32>, age: u32) {
     }
 }
 
+/// How many decisions of a kind are remembered for late spans. A cache of size 0 is off in the
+/// Collector, but there a decided trace then stays in its map, with its decision, until
+/// `num_traces` newer traces push it out, and its late spans follow the decision meanwhile
+/// (`releaseSampledTrace` drops the trace only when the cache holds its id): here a decided trace
+/// leaves the buffer, so the decisions are kept for as many traces.
+fn retention(cache_size: u64, num_traces: u64) -> u64 {
+    if cache_size == 0 {
+        num_traces
+    } else {
+        cache_size
+    }
+}
+
 /// Why a trace was decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Reason {
@@ -192,14 +205,16 @@ impl Engine {
             next_seq: 0,
             buffered_bytes: 0,
             buffered_spans: 0,
-            sampled_cache: DecisionCache::new(
+            sampled_cache: DecisionCache::new(retention(
                 config.decision_cache.sampled_cache_size(config.num_traces),
-            ),
-            non_sampled_cache: DecisionCache::new(
+                config.num_traces,
+            )),
+            non_sampled_cache: DecisionCache::new(retention(
                 config
                     .decision_cache
                     .non_sampled_cache_size(config.num_traces),
-            ),
+                config.num_traces,
+            )),
             started: now,
             out: Vec::new(),
             counters: Counters::default(),
