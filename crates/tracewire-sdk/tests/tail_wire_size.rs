@@ -121,3 +121,26 @@ fn bytes_limiting_counts_the_traces_protobuf_size() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// `bytes_limiting` inside `and`: the size is measured for nested policies too.
+fn nested_bytes_limit(burst: u64) -> anyhow::Result<TailSamplingConfig> {
+    Ok(TailSamplingConfig::from_yaml_str(&format!(
+        "policies: [{{name: both, type: and, and: {{and_sub_policy: [{{name: all, type: always_sample}}, {{name: b, type: bytes_limiting, bytes_limiting: {{bytes_per_second: 1, burst_capacity: {burst}}}}}]}}}}]"
+    ))?)
+}
+
+#[test]
+fn nested_bytes_limiting_counts_the_traces_protobuf_size() -> anyhow::Result<()> {
+    let (_, body) = run(max_size(0))?;
+    let size = u64::try_from(body)?;
+    let (kept, _) = run(nested_bytes_limit(size)?)?;
+    assert_eq!(kept, SPANS, "a {size}-byte trace fits a {size}-byte bucket");
+    let (dropped, _) = run(nested_bytes_limit(size - 1)?)?;
+    assert_eq!(
+        dropped,
+        0,
+        "a {size}-byte trace is over a {}-byte bucket",
+        size - 1
+    );
+    Ok(())
+}

@@ -159,6 +159,20 @@ pub enum Policy {
 }
 
 impl Policy {
+    /// Whether this policy, or one nested in it, reads the trace's protobuf size
+    /// (`bytes_limiting`).
+    pub(crate) fn reads_trace_size(&self) -> bool {
+        match self {
+            Policy::BytesLimiting(_) => true,
+            Policy::And(subs) | Policy::Drop(subs) => {
+                subs.iter().any(|p| p.policy.reads_trace_size())
+            }
+            Policy::Not(sub) => sub.policy.reads_trace_size(),
+            Policy::Composite(c) => c.sub_policies.iter().any(|p| p.policy.reads_trace_size()),
+            _ => false,
+        }
+    }
+
     /// The policy's `type` in the Collector's config.
     pub fn type_name(&self) -> &'static str {
         match self {

@@ -125,6 +125,9 @@ pub(crate) struct Engine {
     root_wait: Duration,
     num_traces: usize,
     explicit_max_trace_bytes: u64,
+    /// Whether anything reads a trace's protobuf size (`maximum_trace_size_bytes` or a
+    /// `bytes_limiting` policy); when nothing does, it is not computed for every span.
+    measures_wire: bool,
     implicit_max_trace_bytes: u64,
     limits: Limits,
     policies: PolicySet,
@@ -190,6 +193,8 @@ impl Engine {
             root_wait: config.decision_wait_after_root_received,
             num_traces,
             explicit_max_trace_bytes: config.maximum_trace_size_bytes,
+            measures_wire: config.maximum_trace_size_bytes > 0
+                || config.policies.iter().any(|p| p.policy.reads_trace_size()),
             implicit_max_trace_bytes: (max_buffered_bytes / 4).max(1),
             limits: Limits {
                 max_buffered_bytes,
@@ -306,7 +311,11 @@ impl Engine {
                     spans: Vec::with_capacity(4),
                     bytes: TRACE_OVERHEAD_BYTES,
                     wire_spans: 0,
-                    wire_scope: scope_wire_bytes(&span.instrumentation_scope),
+                    wire_scope: if self.measures_wire {
+                        scope_wire_bytes(&span.instrumentation_scope)
+                    } else {
+                        0
+                    },
                 },
             );
             self.arrivals.push_back((id, seq));
@@ -315,7 +324,11 @@ impl Engine {
             self.compact_queues();
         }
         let bytes = span_bytes(&span);
-        let wire = span_wire_bytes(&span);
+        let wire = if self.measures_wire {
+            span_wire_bytes(&span)
+        } else {
+            0
+        };
         // The local root: no parent, or a parent in another process.
         let is_local_root = span.parent_span_id == SpanId::INVALID || span.parent_span_is_remote;
         let root_wait = self.root_wait;
