@@ -18,8 +18,9 @@ use tracewire_api::SpanOptions;
 use tracewire_api::baggage::baggage_value;
 use tracewire_core::semconv::BAGGAGE_USER_ID;
 use tracewire_kafka::ConsumerTelemetry;
+use tracewire_sdk::tail::fnv1a64;
 
-use crate::gateway::{fnv1a, splitmix, unit};
+use crate::gateway::{splitmix, unit};
 use crate::model::{ORDERS_TOPIC, PaidOrder, attr};
 use crate::telemetry::{Telemetry, propagator};
 
@@ -161,7 +162,7 @@ async fn process_order(
         slog::info!(log, "fulfilling order";
             "order_id" => &order.order_id, "user_id" => &user, "items" => order.items);
         // Picking and packing.
-        let mut state = fnv1a(order.order_id.as_bytes());
+        let mut state = fnv1a64(order.order_id.as_bytes());
         let ms = 1.0 + 4.0 * unit(splitmix(&mut state));
         tokio::time::sleep(Duration::from_micros((ms * 1000.0) as u64)).await;
         tracing::info!(target: "fulfillment", order_id = %order.order_id, user_id = %user, "order shipped");

@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use tracewire_sdk::tail::fnv1a64;
+
 /// The gateway's answer to a charge it refused.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum GatewayError {
@@ -49,7 +51,7 @@ pub(crate) struct Plan {
 impl Gateway {
     /// What happens to the charge of `order_id`: the same answer for the same seed and order.
     pub(crate) fn plan(&self, order_id: &str) -> Plan {
-        let mut state = self.seed ^ fnv1a(order_id.as_bytes());
+        let mut state = self.seed ^ fnv1a64(order_id.as_bytes());
         let fails = unit(splitmix(&mut state)) < self.failure_rate;
         let slow = unit(splitmix(&mut state)) < self.slow_rate;
         let jitter = unit(splitmix(&mut state));
@@ -77,21 +79,11 @@ impl Gateway {
                 GatewayError::Unavailable
             });
         }
-        let mut state = self.seed ^ fnv1a(order_id.as_bytes()).rotate_left(17);
+        let mut state = self.seed ^ fnv1a64(order_id.as_bytes()).rotate_left(17);
         Ok(Charge {
             transaction_id: format!("txn_{:016x}", splitmix(&mut state)),
         })
     }
-}
-
-/// FNV-1a, 64 bits.
-pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
 }
 
 /// SplitMix64: the next value of a small, well-mixed generator.
