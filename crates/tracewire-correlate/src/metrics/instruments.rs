@@ -14,7 +14,7 @@ use prometheus_client::encoding::text;
 use prometheus_client::metrics::counter::Atomic as _;
 use prometheus_client::metrics::exemplar::{CounterWithExemplar, HistogramWithExemplars};
 use prometheus_client::metrics::family::{Family, MetricConstructor};
-use prometheus_client::registry::{Registry, Unit};
+use prometheus_client::registry::{Metric, Registry, Unit};
 
 use crate::metrics::{ExemplarFilter, ExemplarLabels, MetricsService};
 
@@ -210,17 +210,16 @@ impl Metrics {
     ) -> Option<Registered> {
         // The encoder appends the unit: a name that already ends with it (`x_seconds`, unit
         // `s`) would be served as `x_seconds_seconds`.
-        let name = match &unit {
-            Some(u) => name
-                .strip_suffix(u.as_str())
-                .and_then(|stem| stem.strip_suffix('_'))
-                .filter(|stem| !stem.is_empty())
-                .unwrap_or(name),
-            None => name,
-        };
-        let key = match &unit {
-            Some(u) => format!("{name}_{}", u.as_str()),
-            None => name.to_owned(),
+        let (name, key) = match &unit {
+            Some(u) => {
+                let name = name
+                    .strip_suffix(u.as_str())
+                    .and_then(|stem| stem.strip_suffix('_'))
+                    .filter(|stem| !stem.is_empty())
+                    .unwrap_or(name);
+                (name, format!("{name}_{}", u.as_str()))
+            }
+            None => (name, name.to_owned()),
         };
         let mut state = self.lock();
         let state = &mut *state;
@@ -231,23 +230,22 @@ impl Metrics {
                 // prometheus-client ends every help text with a period, and writes it as given:
                 // the escapes OpenMetrics asks for are ours to make.
                 let help = escape_help(help.trim_end_matches('.'));
-                match (&family, unit) {
-                    (Registered::Counter(f), Some(u)) => {
-                        state.registry.register_with_unit(name, help, u, f.clone())
-                    }
-                    (Registered::Counter(f), None) => {
-                        state.registry.register(name, help, f.clone())
-                    }
-                    (Registered::Histogram(f), Some(u)) => {
-                        state.registry.register_with_unit(name, help, u, f.clone())
-                    }
-                    (Registered::Histogram(f), None) => {
-                        state.registry.register(name, help, f.clone())
-                    }
+                let registry = &mut state.registry;
+                match &family {
+                    Registered::Counter(f) => add(registry, name, help, unit, f.clone()),
+                    Registered::Histogram(f) => add(registry, name, help, unit, f.clone()),
                 }
                 Some(e.insert(family).clone())
             }
         }
+    }
+}
+
+/// Registers `metric` in `registry`, with its unit when it has one.
+fn add(registry: &mut Registry, name: &str, help: String, unit: Option<Unit>, metric: impl Metric) {
+    match unit {
+        Some(u) => registry.register_with_unit(name, help, u, metric),
+        None => registry.register(name, help, metric),
     }
 }
 
