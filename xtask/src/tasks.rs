@@ -1,5 +1,7 @@
 //! The build, test and check tasks.
 
+use std::path::PathBuf;
+use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail};
@@ -146,24 +148,20 @@ const KUBERNETES_VERSION: &str = "1.30.0";
 /// tail-sampling sections are checked by the facade's tests in `ci`; this adds the schemas).
 pub(crate) fn deploy_check() -> Result<()> {
     let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
+        .map(PathBuf::from)
         .unwrap_or_else(|| "target".into());
     let venv = target.join("deploy-check-venv");
     let bin = venv.join("bin");
     if !bin.join("check-jsonschema").exists() || !bin.join("kubernetes-validate").exists() {
-        run_cmd(
-            std::process::Command::new("python3")
-                .args(["-m", "venv"])
-                .arg(&venv),
-        )?;
-        run_cmd(std::process::Command::new(bin.join("pip")).args([
+        run_cmd(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+        run_cmd(Command::new(bin.join("pip")).args([
             "install",
             "--quiet",
             KUBERNETES_VALIDATE,
             CHECK_JSONSCHEMA,
         ]))?;
     }
-    let files = |dir: &str| -> Result<Vec<std::path::PathBuf>> {
+    let files = |dir: &str| -> Result<Vec<PathBuf>> {
         let mut out: Vec<_> = std::fs::read_dir(dir)
             .with_context(|| format!("reading {dir}"))?
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -178,12 +176,12 @@ pub(crate) fn deploy_check() -> Result<()> {
         bail!("docs/deploy has no Kubernetes or Compose files to check");
     }
     run_cmd(
-        std::process::Command::new(bin.join("kubernetes-validate"))
+        Command::new(bin.join("kubernetes-validate"))
             .args(["--strict", "-k", KUBERNETES_VERSION])
             .args(&manifests),
     )?;
     run_cmd(
-        std::process::Command::new(bin.join("check-jsonschema"))
+        Command::new(bin.join("check-jsonschema"))
             .args(["--builtin-schema", "vendor.compose-spec"])
             .args(&compose),
     )
