@@ -1,7 +1,7 @@
 //! Attribute values shared by every span and metric of one client: client id, broker address,
 //! consumer group; and the conversions of keys and errors into attribute values.
 
-use opentelemetry::{KeyValue, StringValue};
+use opentelemetry::{KeyValue, StringValue, Value};
 use rdkafka::ClientConfig;
 use rdkafka::error::KafkaError;
 use tracewire_core::semconv::{MESSAGING_SYSTEM_KAFKA, OTHER, attribute};
@@ -138,6 +138,36 @@ pub(crate) fn first_broker(servers: &str) -> Option<(&str, u16)> {
 /// The `messaging.system` attribute.
 pub(crate) fn system() -> KeyValue {
     KeyValue::new(attribute::MESSAGING_SYSTEM, MESSAGING_SYSTEM_KAFKA)
+}
+
+/// The attributes every span and metric point of an operation starts with: `messaging.system`,
+/// `messaging.operation.type` and `messaging.operation.name`, then `messaging.destination.name`
+/// and `messaging.destination.partition.id` when they are known.
+pub(crate) fn push_operation(
+    attrs: &mut (impl Push + ?Sized),
+    operation_type: &'static str,
+    operation_name: &'static str,
+    topic: Option<StringValue>,
+    partition: Option<Value>,
+) {
+    attrs.push(system());
+    attrs.push(KeyValue::new(
+        attribute::MESSAGING_OPERATION_TYPE,
+        operation_type,
+    ));
+    attrs.push(KeyValue::new(
+        attribute::MESSAGING_OPERATION_NAME,
+        operation_name,
+    ));
+    if let Some(t) = topic {
+        attrs.push(KeyValue::new(attribute::MESSAGING_DESTINATION_NAME, t));
+    }
+    if let Some(p) = partition {
+        attrs.push(KeyValue::new(
+            attribute::MESSAGING_DESTINATION_PARTITION_ID,
+            p,
+        ));
+    }
 }
 
 /// The `messaging.kafka.message.key` attribute for a UTF-8 key; binary keys have no canonical

@@ -402,17 +402,13 @@ where
         let topic = names::topic_value(message.topic());
         let partition = attrs::partition(message.partition());
         let mut attrs = Vec::with_capacity(14);
-        attrs.push(attrs::system());
-        attrs.push(KeyValue::new(attribute::MESSAGING_OPERATION_TYPE, PROCESS));
-        attrs.push(KeyValue::new(attribute::MESSAGING_OPERATION_NAME, PROCESS));
-        attrs.push(KeyValue::new(
-            attribute::MESSAGING_DESTINATION_NAME,
-            topic.clone(),
-        ));
-        attrs.push(KeyValue::new(
-            attribute::MESSAGING_DESTINATION_PARTITION_ID,
-            partition.clone(),
-        ));
+        attrs::push_operation(
+            &mut attrs,
+            PROCESS,
+            PROCESS,
+            Some(topic.clone()),
+            Some(partition.clone()),
+        );
         attrs.push(KeyValue::new(
             attribute::MESSAGING_KAFKA_OFFSET,
             message.offset(),
@@ -508,21 +504,13 @@ where
         let parent = Context::current();
         let (topic, partition) = common_destination(messages);
         let mut attrs = Vec::with_capacity(12);
-        attrs.push(attrs::system());
-        attrs.push(KeyValue::new(attribute::MESSAGING_OPERATION_TYPE, PROCESS));
-        attrs.push(KeyValue::new(attribute::MESSAGING_OPERATION_NAME, PROCESS));
-        if let Some(t) = &topic {
-            attrs.push(KeyValue::new(
-                attribute::MESSAGING_DESTINATION_NAME,
-                t.clone(),
-            ));
-        }
-        if let Some(p) = &partition {
-            attrs.push(KeyValue::new(
-                attribute::MESSAGING_DESTINATION_PARTITION_ID,
-                p.clone(),
-            ));
-        }
+        attrs::push_operation(
+            &mut attrs,
+            PROCESS,
+            PROCESS,
+            topic.clone(),
+            partition.clone(),
+        );
         attrs.push(KeyValue::new(
             attribute::MESSAGING_BATCH_MESSAGE_COUNT,
             i64::try_from(messages.len()).unwrap_or(i64::MAX),
@@ -558,23 +546,7 @@ where
         let common = &self.common;
         let (topic, partition) = common_destination(messages);
         let mut attrs = Vec::with_capacity(12);
-        attrs.push(attrs::system());
-        attrs.push(KeyValue::new(attribute::MESSAGING_OPERATION_TYPE, RECEIVE));
-        attrs.push(KeyValue::new(attribute::MESSAGING_OPERATION_NAME, POLL));
-        if let Some(t) = &topic {
-            attrs.push(KeyValue::new(
-                attribute::MESSAGING_DESTINATION_NAME,
-                t.clone(),
-            ));
-        }
-        if let Some(p) = &partition {
-            attrs.push(KeyValue::new(
-                attribute::MESSAGING_DESTINATION_PARTITION_ID,
-                p.clone(),
-            ));
-        }
-        let mut metric_attrs = attrs.clone();
-        common.client.push(&mut metric_attrs, false);
+        attrs::push_operation(&mut attrs, RECEIVE, POLL, topic.clone(), partition.clone());
         if let [message] = messages {
             attrs.push(KeyValue::new(
                 attribute::MESSAGING_KAFKA_OFFSET,
@@ -600,9 +572,14 @@ where
         common
             .receives_counted
             .store(true, std::sync::atomic::Ordering::Relaxed);
-        common
-            .metrics
-            .received(elapsed, messages.len() as u64, &metric_attrs);
+        if common.metrics.enabled() {
+            let mut metric_attrs = AttrBuf::new();
+            attrs::push_operation(&mut metric_attrs, RECEIVE, POLL, topic, partition);
+            common.client.push(&mut metric_attrs, false);
+            common
+                .metrics
+                .received(elapsed, messages.len() as u64, metric_attrs.as_slice());
+        }
     }
 
     /// One link per message that carries a valid context, with the message's partition and
@@ -728,21 +705,13 @@ impl ProcessScope {
         let metrics = &self.common.metrics;
         if metrics.enabled() {
             let mut attrs = AttrBuf::new();
-            attrs.push(attrs::system());
-            attrs.push(KeyValue::new(attribute::MESSAGING_OPERATION_TYPE, PROCESS));
-            attrs.push(KeyValue::new(attribute::MESSAGING_OPERATION_NAME, PROCESS));
-            if let Some(t) = &self.topic {
-                attrs.push(KeyValue::new(
-                    attribute::MESSAGING_DESTINATION_NAME,
-                    t.clone(),
-                ));
-            }
-            if let Some(p) = &self.partition {
-                attrs.push(KeyValue::new(
-                    attribute::MESSAGING_DESTINATION_PARTITION_ID,
-                    p.clone(),
-                ));
-            }
+            attrs::push_operation(
+                &mut attrs,
+                PROCESS,
+                PROCESS,
+                self.topic.clone(),
+                self.partition.clone(),
+            );
             self.common.client.push(&mut attrs, false);
             if let Some(e) = error_type {
                 attrs.push(KeyValue::new(attribute::ERROR_TYPE, e));

@@ -127,19 +127,13 @@ impl Common {
             + usize::from(record.tombstone)
             + DELIVERY_ATTRS;
         let mut attrs = Vec::with_capacity(count);
-        attrs.push(attrs::system());
-        attrs.push(KeyValue::new(attribute::MESSAGING_OPERATION_TYPE, SEND));
-        attrs.push(KeyValue::new(attribute::MESSAGING_OPERATION_NAME, SEND));
-        attrs.push(KeyValue::new(
-            attribute::MESSAGING_DESTINATION_NAME,
-            topic.value(),
-        ));
-        if let Some(p) = record.partition {
-            attrs.push(KeyValue::new(
-                attribute::MESSAGING_DESTINATION_PARTITION_ID,
-                attrs::partition(p),
-            ));
-        }
+        attrs::push_operation(
+            &mut attrs,
+            SEND,
+            SEND,
+            Some(topic.value()),
+            record.partition.map(attrs::partition),
+        );
         // Interned strings: building these attributes copies pointers (cloning pre-built
         // `KeyValue`s costs more, matching on every variant).
         self.client.push(&mut attrs, true);
@@ -194,19 +188,13 @@ impl Common {
         enqueued: bool,
     ) {
         let build = |attrs: &mut dyn Push| {
-            attrs.push(attrs::system());
-            attrs.push(KeyValue::new(attribute::MESSAGING_OPERATION_TYPE, SEND));
-            attrs.push(KeyValue::new(attribute::MESSAGING_OPERATION_NAME, SEND));
-            attrs.push(KeyValue::new(
-                attribute::MESSAGING_DESTINATION_NAME,
-                topic.value(),
-            ));
-            if let Some(p) = partition {
-                attrs.push(KeyValue::new(
-                    attribute::MESSAGING_DESTINATION_PARTITION_ID,
-                    attrs::partition(p),
-                ));
-            }
+            attrs::push_operation(
+                attrs,
+                SEND,
+                SEND,
+                Some(topic.value()),
+                partition.map(attrs::partition),
+            );
             self.client.push(attrs, false);
             if let Some(e) = error_type {
                 attrs.push(KeyValue::new(attribute::ERROR_TYPE, e));
