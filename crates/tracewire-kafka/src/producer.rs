@@ -318,12 +318,7 @@ where
         K: ToBytes + ?Sized,
         P: ToBytes + ?Sized,
     {
-        let outgoing = Outgoing {
-            topic: record.topic,
-            partition: record.partition,
-            key: record.key.map(ToBytes::to_bytes),
-            tombstone: record.payload.is_none(),
-        };
+        let outgoing = Outgoing::new(record.topic, record.partition, record.key, record.payload);
         let op = self
             .common
             .start(&self.tracer, outgoing, &mut record.headers);

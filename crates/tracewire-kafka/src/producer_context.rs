@@ -193,12 +193,7 @@ where
         P: ToBytes + ?Sized,
         D: IntoOpaque,
     {
-        let outgoing = Outgoing {
-            topic: record.topic,
-            partition: record.partition,
-            key: record.key.map(ToBytes::to_bytes),
-            tombstone: record.payload.is_none(),
-        };
+        let outgoing = Outgoing::new(record.topic, record.partition, record.key, record.payload);
         let scope = self
             .common
             .start(&self.tracer, outgoing, &mut record.headers);

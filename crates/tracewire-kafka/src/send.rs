@@ -15,7 +15,7 @@ use opentelemetry::trace::{Span, SpanBuilder, SpanContext, SpanKind, Status, Tra
 use opentelemetry::{Context, KeyValue, StringValue};
 use rdkafka::ClientConfig;
 use rdkafka::error::KafkaError;
-use rdkafka::message::OwnedHeaders;
+use rdkafka::message::{OwnedHeaders, ToBytes};
 use tracewire_core::semconv::attribute;
 
 use crate::attrs::{self, AttrBuf, ClientInfo, Push};
@@ -93,10 +93,32 @@ pub(crate) struct Common {
 
 /// The parts of a record the send span is made from.
 pub(crate) struct Outgoing<'a> {
-    pub(crate) topic: &'a str,
-    pub(crate) partition: Option<i32>,
-    pub(crate) key: Option<&'a [u8]>,
-    pub(crate) tombstone: bool,
+    topic: &'a str,
+    partition: Option<i32>,
+    key: Option<&'a [u8]>,
+    tombstone: bool,
+}
+
+impl<'a> Outgoing<'a> {
+    /// The parts of a record (a `FutureRecord` or a `BaseRecord`): a record without payload is
+    /// a tombstone.
+    pub(crate) fn new<K, P>(
+        topic: &'a str,
+        partition: Option<i32>,
+        key: Option<&'a K>,
+        payload: Option<&P>,
+    ) -> Self
+    where
+        K: ToBytes + ?Sized,
+        P: ?Sized,
+    {
+        Self {
+            topic,
+            partition,
+            key: key.map(ToBytes::to_bytes),
+            tombstone: payload.is_none(),
+        }
+    }
 }
 
 impl Common {
