@@ -102,7 +102,7 @@ use tracewire_core::semconv::attribute;
 use crate::attrs::{self, AttrBuf, ClientInfo, Push as _};
 use crate::carrier::{HeadersExtractor, KafkaHeaders, Propagation};
 use crate::metrics::{MeterSource, Metrics};
-use crate::names;
+use crate::names::Topic;
 use crate::otel::GlobalTracer;
 
 const PROCESS: &str = "process";
@@ -399,7 +399,8 @@ where
             parent = parent.with_baggage(baggage);
         }
 
-        let topic = names::topic_value(message.topic());
+        let names = Topic::of(message.topic());
+        let topic = names.value();
         let partition = attrs::partition(message.partition());
         let mut attrs = Vec::with_capacity(14);
         attrs::push_operation(
@@ -425,7 +426,7 @@ where
                 true,
             ));
         }
-        let mut builder = SpanBuilder::from_name(names::span_name(PROCESS, message.topic()))
+        let mut builder = SpanBuilder::from_name(names.span_name(PROCESS))
             .with_kind(SpanKind::Consumer)
             .with_attributes(attrs);
         if remote.is_valid() {
@@ -502,7 +503,8 @@ where
     {
         let common = &self.common;
         let parent = Context::current();
-        let (topic, partition) = common_destination(messages);
+        let (names, partition) = common_destination(messages);
+        let topic = names.as_ref().map(Topic::value);
         let mut attrs = Vec::with_capacity(12);
         attrs::push_operation(
             &mut attrs,
@@ -516,7 +518,7 @@ where
             i64::try_from(messages.len()).unwrap_or(i64::MAX),
         ));
         common.client.push(&mut attrs, true);
-        let name = span_name(PROCESS, topic.as_ref());
+        let name = span_name(PROCESS, names.as_ref());
         let builder = SpanBuilder::from_name(name)
             .with_kind(SpanKind::Consumer)
             .with_attributes(attrs)
@@ -544,7 +546,8 @@ where
             return;
         }
         let common = &self.common;
-        let (topic, partition) = common_destination(messages);
+        let (names, partition) = common_destination(messages);
+        let topic = names.as_ref().map(Topic::value);
         let mut attrs = Vec::with_capacity(12);
         attrs::push_operation(&mut attrs, RECEIVE, POLL, topic.clone(), partition.clone());
         if let [message] = messages {
@@ -559,7 +562,7 @@ where
             ));
         }
         common.client.push(&mut attrs, true);
-        let builder = SpanBuilder::from_name(span_name(POLL, topic.as_ref()))
+        let builder = SpanBuilder::from_name(span_name(POLL, names.as_ref()))
             .with_kind(SpanKind::Client)
             .with_start_time(started)
             .with_attributes(attrs)
@@ -635,23 +638,23 @@ async fn run_async<Fut: Future>(
 }
 
 /// `{operation} {topic}`, or the operation alone when the topic is not one.
-fn span_name(operation: &'static str, topic: Option<&StringValue>) -> Cow<'static, str> {
+fn span_name(operation: &'static str, topic: Option<&Topic>) -> Cow<'static, str> {
     match topic {
-        Some(t) => names::span_name(operation, t.as_str()),
+        Some(t) => t.span_name(operation),
         None => Cow::Borrowed(operation),
     }
 }
 
 /// The topic and partition every message shares (each `None` when they differ or there is no
 /// message).
-fn common_destination<M: Message>(messages: &[M]) -> (Option<StringValue>, Option<Value>) {
+fn common_destination<M: Message>(messages: &[M]) -> (Option<Topic>, Option<Value>) {
     let Some(first) = messages.first() else {
         return (None, None);
     };
     let same_topic = messages.iter().all(|m| m.topic() == first.topic());
     let same_partition = same_topic && messages.iter().all(|m| m.partition() == first.partition());
     (
-        same_topic.then(|| names::topic_value(first.topic())),
+        same_topic.then(|| Topic::of(first.topic())),
         same_partition.then(|| attrs::partition(first.partition())),
     )
 }

@@ -96,21 +96,39 @@ fn leak(s: String) -> &'static str {
     Box::leak(s.into_boxed_str())
 }
 
-/// The topic as an attribute value.
-pub(crate) fn topic_value(topic: &str) -> StringValue {
-    match self::topic(topic) {
-        Some(n) => StringValue::from(n.topic),
-        None => StringValue::from(topic.to_owned()),
-    }
+/// A topic looked up once for everything a span or metric takes from it: its interned names
+/// (the usual case) or, past the interning limit, its own string.
+#[derive(Debug)]
+pub(crate) enum Topic {
+    Interned(&'static TopicNames),
+    Owned(StringValue),
 }
 
-/// `{operation} {topic}` as a span name.
-pub(crate) fn span_name(operation: &'static str, topic: &str) -> Cow<'static, str> {
-    match (self::topic(topic), operation) {
-        (Some(n), "send") => Cow::Borrowed(n.send),
-        (Some(n), "process") => Cow::Borrowed(n.process),
-        (Some(n), "poll") => Cow::Borrowed(n.poll),
-        _ => Cow::Owned(format!("{operation} {topic}")),
+impl Topic {
+    pub(crate) fn of(topic: &str) -> Self {
+        match self::topic(topic) {
+            Some(n) => Self::Interned(n),
+            None => Self::Owned(StringValue::from(topic.to_owned())),
+        }
+    }
+
+    /// The topic as an attribute value.
+    pub(crate) fn value(&self) -> StringValue {
+        match self {
+            Self::Interned(n) => StringValue::from(n.topic),
+            Self::Owned(s) => s.clone(),
+        }
+    }
+
+    /// `{operation} {topic}` as a span name.
+    pub(crate) fn span_name(&self, operation: &'static str) -> Cow<'static, str> {
+        match (self, operation) {
+            (Self::Interned(n), "send") => Cow::Borrowed(n.send),
+            (Self::Interned(n), "process") => Cow::Borrowed(n.process),
+            (Self::Interned(n), "poll") => Cow::Borrowed(n.poll),
+            (Self::Interned(n), _) => Cow::Owned(format!("{operation} {}", n.topic)),
+            (Self::Owned(s), _) => Cow::Owned(format!("{operation} {}", s.as_str())),
+        }
     }
 }
 
@@ -161,14 +179,14 @@ mod tests {
         let b = topic("orders").expect("interned");
         assert!(std::ptr::eq(a, b));
         assert_eq!(a.send, "send orders");
-        assert_eq!(span_name("process", "orders"), "process orders");
-        assert_eq!(span_name("commit", "orders"), "commit orders");
-        assert_eq!(topic_value("orders").as_str(), "orders");
+        assert_eq!(Topic::of("orders").span_name("process"), "process orders");
+        assert_eq!(Topic::of("orders").span_name("commit"), "commit orders");
+        assert_eq!(Topic::of("orders").value().as_str(), "orders");
         // Topics sharing a recent slot (same length, same last byte) still resolve correctly.
         for _ in 0..2 {
             for t in ["ab-1", "cd-1", "orders"] {
                 assert_eq!(topic(t).map(|n| n.topic), Some(t));
-                assert_eq!(span_name("send", t), format!("send {t}"));
+                assert_eq!(Topic::of(t).span_name("send"), format!("send {t}"));
             }
         }
     }

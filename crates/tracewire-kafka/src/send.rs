@@ -5,14 +5,13 @@
 //! [`TracedProducerContext`](crate::TracedProducerContext) in librdkafka's delivery callback.
 //! See docs/adr/0034 for why the hot path is written the way it is.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use opentelemetry::global::BoxedSpan;
 use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::trace::{Span, SpanBuilder, SpanContext, SpanKind, Status, Tracer};
-use opentelemetry::{Context, KeyValue, StringValue};
+use opentelemetry::{Context, KeyValue};
 use rdkafka::ClientConfig;
 use rdkafka::error::KafkaError;
 use rdkafka::message::{OwnedHeaders, ToBytes};
@@ -21,7 +20,7 @@ use tracewire_core::semconv::attribute;
 use crate::attrs::{self, AttrBuf, ClientInfo, Push};
 use crate::carrier::Propagation;
 use crate::metrics::{self, MeterSource, Metrics, SetKey};
-use crate::names;
+use crate::names::Topic;
 
 /// `messaging.operation.type` and `messaging.operation.name` of a send.
 const SEND: &str = "send";
@@ -169,7 +168,7 @@ impl Common {
             ));
         }
         let mut builder =
-            SpanBuilder::from_name(topic.span_name(record.topic)).with_kind(SpanKind::Producer);
+            SpanBuilder::from_name(topic.span_name(SEND)).with_kind(SpanKind::Producer);
         // Set, not `with_attributes`, which collects its argument into a new list.
         builder.attributes = Some(attrs);
         // With metrics on, one clock reading is both the span's start time and the start of
@@ -241,36 +240,6 @@ impl Common {
                 build(&mut attrs);
                 self.metrics.sent(elapsed, attrs.as_slice(), enqueued);
             }
-        }
-    }
-}
-
-/// The topic of a send: interned (the usual case) or, past the interning limit, its own string.
-#[derive(Debug)]
-enum Topic {
-    Interned(&'static names::TopicNames),
-    Owned(StringValue),
-}
-
-impl Topic {
-    fn of(topic: &str) -> Self {
-        match names::topic(topic) {
-            Some(n) => Self::Interned(n),
-            None => Self::Owned(StringValue::from(topic.to_owned())),
-        }
-    }
-
-    fn value(&self) -> StringValue {
-        match self {
-            Self::Interned(n) => StringValue::from(n.topic),
-            Self::Owned(s) => s.clone(),
-        }
-    }
-
-    fn span_name(&self, topic: &str) -> Cow<'static, str> {
-        match self {
-            Self::Interned(n) => Cow::Borrowed(n.send),
-            Self::Owned(_) => Cow::Owned(format!("{SEND} {topic}")),
         }
     }
 }
