@@ -127,6 +127,22 @@ fn floor_attrs() -> Vec<KeyValue> {
     v
 }
 
+/// The floor cases' send span and its `traceparent` header, started as cheaply as an
+/// application could by hand: [`floor_attrs`], the header value written on the stack.
+fn floor_start(tracer: &SdkTracer) -> (opentelemetry_sdk::trace::Span, OwnedHeaders) {
+    let span = tracer.build(
+        SpanBuilder::from_name("send bench")
+            .with_kind(SpanKind::Producer)
+            .with_attributes(floor_attrs()),
+    );
+    let tp = traceparent_bytes(span.span_context());
+    let headers = OwnedHeaders::new_with_capacity(1).insert(Header {
+        key: "traceparent",
+        value: Some(&tp[..]),
+    });
+    (span, headers)
+}
+
 fn client_config(bootstrap: &str) -> ClientConfig {
     let mut config = ClientConfig::new();
     config
@@ -237,16 +253,7 @@ impl InProcess {
     }
 
     fn floor(&self) -> usize {
-        let mut span = self.tracer.build(
-            SpanBuilder::from_name("send bench")
-                .with_kind(SpanKind::Producer)
-                .with_attributes(floor_attrs()),
-        );
-        let tp = traceparent_bytes(span.span_context());
-        let headers = OwnedHeaders::new_with_capacity(1).insert(Header {
-            key: "traceparent",
-            value: Some(&tp[..]),
-        });
+        let (mut span, headers) = floor_start(&self.tracer);
         span.set_attribute(KeyValue::new(
             attribute::MESSAGING_DESTINATION_PARTITION_ID,
             "0",
@@ -455,16 +462,7 @@ impl Broker {
     /// resolves; no metrics.
     fn floor(&self, n: u64) {
         self.send_all(n, || {
-            let mut span = self.tracer.build(
-                SpanBuilder::from_name("send bench")
-                    .with_kind(SpanKind::Producer)
-                    .with_attributes(floor_attrs()),
-            );
-            let tp = traceparent_bytes(span.span_context());
-            let headers = OwnedHeaders::new_with_capacity(1).insert(Header {
-                key: "traceparent",
-                value: Some(&tp[..]),
-            });
+            let (mut span, headers) = floor_start(&self.tracer);
             let delivery = self.floor.send_result(record().headers(headers)).ok()?;
             Some(async move {
                 let result = delivery.await;
