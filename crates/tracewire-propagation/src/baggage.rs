@@ -67,6 +67,7 @@ use opentelemetry::Context;
 use opentelemetry::baggage::{Baggage, BaggageExt};
 use opentelemetry::propagation::text_map_propagator::FieldIter;
 use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
+use tracewire_core::hex;
 
 use crate::carrier::{BAGGAGE, Sink, Source};
 use crate::report::{Problem, report};
@@ -256,7 +257,7 @@ impl<'a> Member<'a> {
     /// become U+FFFD.
     pub fn value(&self) -> Cow<'a, str> {
         if self.escaped {
-            decode(self.raw_value)
+            Cow::Owned(decode_lossy(self.raw_value.as_bytes()))
         } else {
             Cow::Borrowed(self.raw_value)
         }
@@ -631,16 +632,6 @@ pub(crate) fn encode_with(value: &str, out: &mut String, escape: impl Fn(u8) -> 
     }
 }
 
-/// Percent-decodes a validated value (borrowed when it has no escape); sequences that are not
-/// UTF-8 become U+FFFD.
-fn decode(raw: &str) -> Cow<'_, str> {
-    if raw.contains('%') {
-        Cow::Owned(decode_lossy(raw.as_bytes()))
-    } else {
-        Cow::Borrowed(raw)
-    }
-}
-
 /// Percent-decodes `raw`, keeping a `%` that is not followed by two hex digits as it is;
 /// sequences that are not UTF-8 become U+FFFD.
 pub(crate) fn decode_lossy(raw: &[u8]) -> String {
@@ -651,10 +642,9 @@ pub(crate) fn decode_lossy(raw: &[u8]) -> String {
     let mut i = 0;
     while i < raw.len() {
         if raw[i] == b'%'
-            && i + 2 < raw.len()
-            && let (Some(hi), Some(lo)) = (hex_val(raw[i + 1]), hex_val(raw[i + 2]))
+            && let Some([b]) = raw.get(i + 1..i + 3).and_then(hex::decode_any_case::<1>)
         {
-            out.push(hi << 4 | lo);
+            out.push(b);
             i += 3;
             continue;
         }
@@ -664,15 +654,6 @@ pub(crate) fn decode_lossy(raw: &[u8]) -> String {
     match String::from_utf8(out) {
         Ok(s) => s,
         Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    }
-}
-
-fn hex_val(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
     }
 }
 
