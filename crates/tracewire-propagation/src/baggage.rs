@@ -71,7 +71,7 @@ use tracewire_core::hex;
 
 use crate::carrier::{BAGGAGE, Sink, Source};
 use crate::report::{Problem, report};
-use crate::traceparent::trim_ows;
+use crate::traceparent::{ows_bounds, trim_ows};
 
 /// The number of members opentelemetry's `Baggage` holds, and the specification's minimum.
 pub const MAX_MEMBERS: usize = 64;
@@ -271,18 +271,6 @@ impl<'a> Member<'a> {
         }
         normalize_properties(self.raw_properties)
     }
-}
-
-/// `start..end` within `bytes` with optional white space trimmed on both sides.
-#[inline]
-fn ows_bounds(bytes: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
-    while start < end && matches!(bytes[start], b' ' | b'\t') {
-        start += 1;
-    }
-    while end > start && matches!(bytes[end - 1], b' ' | b'\t') {
-        end -= 1;
-    }
-    (start, end)
 }
 
 /// Parses the `baggage` header lines, in order, into a `Baggage`, dropping malformed members

@@ -194,6 +194,19 @@ pub(crate) fn trim_ows(mut v: &[u8]) -> &[u8] {
     v
 }
 
+/// `start..end` within `bytes` with optional white space trimmed on both sides: the bounds
+/// [`trim_ows`] would give, for callers that keep positions in a larger line.
+#[inline]
+pub(crate) fn ows_bounds(bytes: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
+    while start < end && matches!(bytes[start], b' ' | b'\t') {
+        start += 1;
+    }
+    while end > start && matches!(bytes[end - 1], b' ' | b'\t') {
+        end -= 1;
+    }
+    (start, end)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -45,6 +45,7 @@ use opentelemetry::Context;
 use opentelemetry::trace::{SpanContext, TraceId, TraceState};
 
 use crate::report::{Problem, report};
+use crate::traceparent::ows_bounds;
 
 /// Most members a `tracestate` may have.
 pub const MAX_MEMBERS: usize = 32;
@@ -149,13 +150,7 @@ impl<'a> TraceStateList<'a> {
         end: usize,
     ) -> Result<(), TraceStateError> {
         let bytes = line.as_bytes();
-        let (mut s, mut e) = (start, end.min(bytes.len()));
-        while s < e && matches!(bytes[s], b' ' | b'\t') {
-            s += 1;
-        }
-        while e > s && matches!(bytes[e - 1], b' ' | b'\t') {
-            e -= 1;
-        }
+        let (s, e) = ows_bounds(bytes, start, end);
         if s == e {
             return Ok(());
         }
