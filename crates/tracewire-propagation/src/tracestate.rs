@@ -178,10 +178,8 @@ impl<'a> TraceStateList<'a> {
         if key.as_bytes().contains(&b'@') {
             self.fits_otel &= otel_accepts_key(key);
         }
-        let Some(slot) = self.members.get_mut(self.len) else {
-            return Err(TraceStateError::TooManyMembers);
-        };
-        *slot = Some((key, value));
+        // `len < MAX_MEMBERS` was checked above.
+        self.members[self.len] = Some((key, value));
         self.len += 1;
         Ok(())
     }
