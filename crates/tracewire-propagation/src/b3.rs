@@ -443,9 +443,9 @@ mod tests {
     use super::*;
     use crate::HeaderExtractor;
     use crate::HeaderInjector;
+    use crate::carrier::tests::headers;
     use B3Error as E;
     use B3Sampling as S;
-    use http::{HeaderName, HeaderValue};
 
     const T32: &str = "80f198ee56343ba864fe8b2a57d3eff7";
     const T16: &str = "463ac35c9f6413ad";
@@ -634,17 +634,6 @@ mod tests {
             let b = |v: Option<&'static str>| v.map(str::as_bytes);
             assert_eq!(parse_multi(b(t), b(s), b(smp), b(f)), want, "{why}");
         }
-    }
-
-    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
-        let mut m = HeaderMap::new();
-        for (k, v) in pairs {
-            m.append(
-                HeaderName::from_bytes(k.as_bytes()).expect("name"),
-                HeaderValue::from_str(v).expect("value"),
-            );
-        }
-        m
     }
 
     fn extract_both(pairs: &[(&str, &str)]) -> Context {

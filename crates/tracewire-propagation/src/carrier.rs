@@ -440,8 +440,21 @@ impl<S: BuildHasher> Injector for MapInjector<'_, S> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// A `HeaderMap` of `pairs`, in order (a repeated name is appended), for the propagators'
+    /// tests.
+    pub(crate) fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut m = HeaderMap::new();
+        for (k, v) in pairs {
+            m.append(
+                HeaderName::from_bytes(k.as_bytes()).expect("name"),
+                HeaderValue::from_str(v).expect("value"),
+            );
+        }
+        m
+    }
 
     fn map(pairs: &[(&str, &[u8])]) -> HeaderMap {
         let mut m = HeaderMap::new();

@@ -301,9 +301,9 @@ pub(crate) fn inject<K: Sink + ?Sized>(cx: &Context, sink: &mut K) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::carrier::tests::headers;
     use crate::{HeaderExtractor, HeaderInjector};
     use JaegerError as E;
-    use http::{HeaderName, HeaderValue};
     use opentelemetry::KeyValue;
 
     const T: &str = "80f198ee56343ba864fe8b2a57d3eff7";
@@ -392,17 +392,6 @@ mod tests {
                 "{why}: {input:?}"
             );
         }
-    }
-
-    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
-        let mut m = HeaderMap::new();
-        for (k, v) in pairs {
-            m.append(
-                HeaderName::from_bytes(k.as_bytes()).expect("name"),
-                HeaderValue::from_str(v).expect("value"),
-            );
-        }
-        m
     }
 
     fn baggage_of(cx: &Context) -> Vec<(String, String)> {

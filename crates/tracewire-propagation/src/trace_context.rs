@@ -193,23 +193,12 @@ impl TextMapPropagator for TraceContextPropagator {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::carrier::tests::headers;
     use crate::{HeaderExtractor, HeaderInjector};
-    use http::{HeaderName, HeaderValue};
     use opentelemetry::trace::{SpanId, TraceFlags, TraceId, TraceState};
     use std::collections::HashMap;
 
     const TP: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-
-    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
-        let mut m = HeaderMap::new();
-        for (k, v) in pairs {
-            m.append(
-                HeaderName::from_bytes(k.as_bytes()).expect("name"),
-                HeaderValue::from_str(v).expect("value"),
-            );
-        }
-        m
-    }
 
     /// Extracts through both paths, checks they agree, and returns the span context.
     fn extract_sc(pairs: &[(&str, &str)]) -> SpanContext {
