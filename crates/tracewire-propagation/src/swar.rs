@@ -60,20 +60,6 @@ pub(crate) fn decode16<const L: usize>(v: &[u8; L], at: usize) -> Option<u64> {
     (va & vb).then_some((u64::from(a) << 32) | u64::from(b))
 }
 
-/// Decodes 2 lowercase hex digits.
-#[inline(always)]
-pub(crate) fn decode2(hi: u8, lo: u8) -> Option<u8> {
-    #[inline(always)]
-    fn nibble(b: u8) -> Option<u8> {
-        match b {
-            b'0'..=b'9' => Some(b - b'0'),
-            b'a'..=b'f' => Some(b - b'a' + 10),
-            _ => None,
-        }
-    }
-    Some((nibble(hi)? << 4) | nibble(lo)?)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,14 +86,6 @@ mod tests {
                 if let Some(want) = want {
                     assert_eq!(v.to_be_bytes().to_vec(), want);
                 }
-            }
-        }
-        for hi in 0u8..=255 {
-            for lo in [b'0', b'f', b'g', b'A'] {
-                assert_eq!(
-                    decode2(hi, lo),
-                    tracewire_core::hex::decode_lower::<1>(&[hi, lo]).map(|a| a[0])
-                );
             }
         }
     }

@@ -119,7 +119,7 @@ impl TraceParent {
         let Some(h) = v.first_chunk::<LEN>() else {
             return Err(TraceParentError::TooShort);
         };
-        let version = swar::decode2(h[0], h[1]).ok_or(TraceParentError::Version)?;
+        let [version] = hex::decode_lower::<1>(&h[0..2]).ok_or(TraceParentError::Version)?;
         if version == 0xff || h[2] != b'-' {
             return Err(TraceParentError::Version);
         }
@@ -142,7 +142,7 @@ impl TraceParent {
         let parent_id = swar::decode16(h, 36)
             .filter(|id| *id != 0)
             .ok_or(TraceParentError::ParentId)?;
-        let flags = swar::decode2(h[53], h[54]).ok_or(TraceParentError::Flags)?;
+        let [flags] = hex::decode_lower::<1>(&h[53..55]).ok_or(TraceParentError::Flags)?;
         Ok(Self {
             trace_id: TraceId::from(trace_id),
             parent_id: SpanId::from(parent_id),
