@@ -53,7 +53,7 @@ use http::HeaderMap;
 use opentelemetry::Context;
 use opentelemetry::propagation::text_map_propagator::FieldIter;
 use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
-use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
+use opentelemetry::trace::{SpanId, TraceContextExt, TraceId};
 use tracewire_core::hex;
 
 use crate::carrier::{
@@ -375,16 +375,9 @@ pub(crate) fn extract<S: Source + ?Sized>(src: &S, cx: &Context) -> Context {
             span_id,
             sampling,
         }) => {
-            let flags = match sampling {
-                B3Sampling::Accept | B3Sampling::Debug => TraceFlags::SAMPLED,
-                B3Sampling::Deny | B3Sampling::Defer => TraceFlags::NOT_SAMPLED,
-            };
-            let sc = SpanContext::new(trace_id, span_id, flags, true, TraceState::NONE);
+            let sampled = matches!(sampling, B3Sampling::Accept | B3Sampling::Debug);
             let debug = sampling == B3Sampling::Debug;
-            match debug::mark(cx, trace_id, debug) {
-                Some(marked) => marked.with_remote_span_context(sc),
-                None => cx.with_remote_span_context(sc),
-            }
+            debug::with_remote_parent(cx, trace_id, span_id, sampled, debug)
         }
         Some(B3Header::SamplingOnly(B3Sampling::Deny)) => cx.with_value(Denied),
         _ if deny => cx.with_value(Denied),

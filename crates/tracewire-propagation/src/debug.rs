@@ -19,7 +19,7 @@
 //! ```
 
 use opentelemetry::Context;
-use opentelemetry::trace::{TraceContextExt, TraceId};
+use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
 
 /// The trace id a debug flag was received with; `None` clears an earlier one.
 #[derive(Clone, Copy, Debug)]
@@ -48,10 +48,30 @@ pub(crate) fn mark(cx: &Context, trace_id: TraceId, debug: bool) -> Option<Conte
     }
 }
 
+/// `cx` with the remote parent a B3 or Jaeger header carried (no `tracestate`), and the debug
+/// flag set for its trace when `debug` (cleared when an earlier extraction left one).
+pub(crate) fn with_remote_parent(
+    cx: &Context,
+    trace_id: TraceId,
+    span_id: SpanId,
+    sampled: bool,
+    debug: bool,
+) -> Context {
+    let flags = if sampled {
+        TraceFlags::SAMPLED
+    } else {
+        TraceFlags::NOT_SAMPLED
+    };
+    let sc = SpanContext::new(trace_id, span_id, flags, true, TraceState::NONE);
+    match mark(cx, trace_id, debug) {
+        Some(marked) => marked.with_remote_span_context(sc),
+        None => cx.with_remote_span_context(sc),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceState};
 
     fn with_span(cx: &Context, trace: u8) -> Context {
         cx.with_remote_span_context(SpanContext::new(

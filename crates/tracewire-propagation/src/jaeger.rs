@@ -52,7 +52,7 @@ use opentelemetry::Context;
 use opentelemetry::baggage::{Baggage, BaggageExt};
 use opentelemetry::propagation::text_map_propagator::FieldIter;
 use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
-use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
+use opentelemetry::trace::{SpanId, TraceContextExt, TraceId};
 use tracewire_core::hex;
 use tracewire_core::semconv::header::UBERCTX_PREFIX;
 
@@ -223,18 +223,9 @@ pub(crate) fn extract<S: Source + ?Sized>(src: &S, cx: &Context) -> Context {
         Some(with_baggage) => with_baggage,
         None => cx.clone(),
     };
-    let Some(id) = id else {
-        return cx;
-    };
-    let flags = if id.sampled {
-        TraceFlags::SAMPLED
-    } else {
-        TraceFlags::NOT_SAMPLED
-    };
-    let sc = SpanContext::new(id.trace_id, id.span_id, flags, true, TraceState::NONE);
-    match debug::mark(&cx, id.trace_id, id.debug) {
-        Some(marked) => marked.with_remote_span_context(sc),
-        None => cx.with_remote_span_context(sc),
+    match id {
+        Some(id) => debug::with_remote_parent(&cx, id.trace_id, id.span_id, id.sampled, id.debug),
+        None => cx,
     }
 }
 
