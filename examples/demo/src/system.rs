@@ -57,14 +57,12 @@ impl Server {
     }
 }
 
-/// The tail-sampling config: the file given, or the article's.
+/// The tail-sampling config: the file given, or the article's (validated by the loader).
 pub(crate) fn tail_config(path: Option<&Path>) -> anyhow::Result<TailSamplingConfig> {
-    let config = match path {
+    Ok(match path {
         Some(path) => TailSamplingConfig::from_yaml_file(path)?,
         None => TailSamplingConfig::from_yaml_str(ARTICLE_TAIL_SAMPLING)?,
-    };
-    config.validate()?;
-    Ok(config)
+    })
 }
 
 /// The sampling setup in words.

@@ -88,14 +88,13 @@ pub(crate) struct Telemetry {
 }
 
 impl Telemetry {
-    /// Sets up `service`'s tracer provider; nothing is installed globally, so several services
-    /// can live in one process.
+    /// Sets up `service`'s tracer provider behind `tail` (as [`crate::system::tail_config`] loads
+    /// it: validated); nothing is installed globally, so several services can live in one process.
     pub(crate) fn start(
         service: &'static str,
         tail: &TailSamplingConfig,
         exports: Exports,
     ) -> anyhow::Result<Self> {
-        tail.validate().context("the tail-sampling config")?;
         let otlp = otlp_requested();
         let env = OtelEnv::process();
 
