@@ -9,8 +9,8 @@ pub(crate) mod terminal;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use opentelemetry::KeyValue;
 use opentelemetry::trace::{SpanId, SpanKind, Status, TraceId};
-use opentelemetry::{KeyValue, Value};
 use opentelemetry_sdk::trace::SpanData;
 use serde::Serialize;
 
@@ -351,13 +351,7 @@ pub(crate) fn kind_name(kind: &SpanKind) -> &'static str {
 
 fn attributes(kvs: &[KeyValue]) -> Vec<(String, String)> {
     kvs.iter()
-        .map(|kv| {
-            let value = match &kv.value {
-                Value::String(s) => s.to_string(),
-                other => other.to_string(),
-            };
-            (kv.key.to_string(), value)
-        })
+        .map(|kv| (kv.key.to_string(), kv.value.to_string()))
         .collect()
 }
 
