@@ -212,25 +212,20 @@ thread_local! {
     static LINE: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
-/// Writes a whole JSON line with the ids after its first `{` (the same output as [`JsonSplice`]).
+/// Writes a whole JSON line with the ids after its first `{` ([`JsonSplice`] fed the line at once).
 fn write_json_line(
     out: &mut impl fmt::Write,
     line: &str,
     ids: &TraceIds,
     keys: &Keys,
 ) -> fmt::Result {
-    let Some(brace) = line.find('{') else {
-        return out.write_str(line);
+    let mut splice = JsonSplice {
+        out,
+        ids,
+        keys,
+        state: JsonState::Seeking,
     };
-    out.write_str(&line[..=brace])?;
-    write_json_ids(out, ids, keys)?;
-    let after = &line[brace + 1..];
-    let rest = after.trim_start();
-    out.write_str(&after[..after.len() - rest.len()])?;
-    if !rest.is_empty() && !rest.starts_with('}') {
-        out.write_char(',')?;
-    }
-    out.write_str(rest)
+    fmt::Write::write_str(&mut splice, line)
 }
 
 /// Writes a whole text line with the ids before its final newline (the same output as
