@@ -111,19 +111,28 @@ pub(crate) fn fail<E: Error + ?Sized>(
     error: &E,
     type_name: Option<&'static str>,
 ) {
-    if !span.is_recording() {
-        return;
+    if span.is_recording() {
+        let (error_type, exception, status) = failure(error, type_name);
+        span.set_attribute(error_type);
+        span.add_event(semconv::EXCEPTION_EVENT_NAME, exception);
+        span.set_status(status);
     }
+}
+
+/// What marking a span failed writes, for [`fail`] and [`set_error`] (whose spans take it by
+/// `&self` and `&mut self`): the `error.type` attribute, the attributes of the `exception`
+/// event, and status `Error` with the error's message.
+fn failure<E: Error + ?Sized>(
+    error: &E,
+    type_name: Option<&'static str>,
+) -> (KeyValue, Vec<KeyValue>, Status) {
     let message = message_of(error);
-    span.set_attribute(KeyValue::new(
+    let error_type = KeyValue::new(
         semconv::attribute::ERROR_TYPE,
         type_name.unwrap_or(semconv::OTHER),
-    ));
-    span.add_event(
-        semconv::EXCEPTION_EVENT_NAME,
-        exception_attributes(error, type_name, Some(message.clone())),
     );
-    span.set_status(Status::error(message));
+    let exception = exception_attributes(error, type_name, Some(message.clone()));
+    (error_type, exception, Status::error(message))
 }
 
 /// [`SpanExt::record_exception`] for an owned span of any type.
@@ -139,17 +148,10 @@ pub fn record_exception<S: Span + ?Sized, E: Error + ?Sized>(span: &mut S, error
 /// [`SpanExt::set_error`] for an owned span of any type.
 pub fn set_error<S: Span + ?Sized, E: Error + ?Sized>(span: &mut S, error: &E) {
     if span.is_recording() {
-        let type_name = type_name_of::<E>();
-        let message = message_of(error);
-        span.set_attribute(KeyValue::new(
-            semconv::attribute::ERROR_TYPE,
-            type_name.unwrap_or(semconv::OTHER),
-        ));
-        span.add_event(
-            semconv::EXCEPTION_EVENT_NAME,
-            exception_attributes(error, type_name, Some(message.clone())),
-        );
-        span.set_status(Status::error(message));
+        let (error_type, exception, status) = failure(error, type_name_of::<E>());
+        span.set_attribute(error_type);
+        span.add_event(semconv::EXCEPTION_EVENT_NAME, exception);
+        span.set_status(status);
     }
 }
 
