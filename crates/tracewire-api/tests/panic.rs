@@ -8,6 +8,14 @@ use opentelemetry::trace::TraceContextExt as _;
 use tracewire_api::SpanOptions;
 use tracewire_testing::InMemoryPipeline;
 
+/// A current-thread runtime with timers, for the `in_span_future` tests.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("runtime")
+}
+
 #[test]
 fn closure_panics_are_recorded_then_resumed() {
     let pipeline = InMemoryPipeline::new();
@@ -51,10 +59,7 @@ fn formatted_panic_messages_are_kept() {
 fn future_panics_are_recorded_then_resumed() {
     let pipeline = InMemoryPipeline::new();
     let tracer = pipeline.tracer("t");
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .expect("runtime");
+    let runtime = runtime();
     let caught = catch_unwind(AssertUnwindSafe(|| {
         runtime.block_on(
             SpanOptions::new("async boom")
@@ -86,10 +91,7 @@ fn future_panics_are_recorded_then_resumed() {
 fn cancelled_futures_end_their_span_unset() {
     let pipeline = InMemoryPipeline::new();
     let tracer = pipeline.tracer("t");
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .expect("runtime");
+    let runtime = runtime();
     runtime.block_on(async {
         let slow = SpanOptions::new("slow")
             .with_tracer(&tracer)
@@ -125,10 +127,7 @@ fn cancelled_futures_end_the_spans_inside_them_first() {
     // ends: a child never ends after its parent.
     let pipeline = InMemoryPipeline::new();
     let tracer = pipeline.tracer("t");
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .expect("runtime");
+    let runtime = runtime();
     runtime.block_on(async {
         let outer = SpanOptions::new("outer")
             .with_tracer(&tracer)
