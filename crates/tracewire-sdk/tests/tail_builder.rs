@@ -2,14 +2,30 @@
 
 use opentelemetry::trace::{Status, TraceContextExt as _, Tracer as _};
 use opentelemetry_sdk::trace::InMemorySpanExporter;
-use tracewire_sdk::Tracewire;
 use tracewire_sdk::tail::{PolicyConfig, TailSamplingConfig};
+use tracewire_sdk::{Guard, Tracewire};
 
 const ENV: [(&str, &str); 3] = [
     ("OTEL_SERVICE_NAME", "checkout"),
     ("OTEL_METRICS_EXPORTER", "none"),
     ("OTEL_LOGS_EXPORTER", "none"),
 ];
+
+/// Keeps the traces with an error.
+const ERRORS: &str =
+    "policies: [{name: errors, type: status_code, status_code: {status_codes: [ERROR]}}]";
+
+/// A trace with a failed child (`POST /checkout` > `charge card`), then one without
+/// (`GET /items`).
+fn checkout_and_items(guard: &Guard) {
+    let tracer = guard.tracer("shop");
+    tracer.in_span("POST /checkout", |_| {
+        tracer.in_span("charge card", |cx| {
+            cx.span().set_status(Status::error("declined"))
+        });
+    });
+    tracer.in_span("GET /items", |_| {});
+}
 
 fn names(spans: &InMemorySpanExporter) -> Vec<String> {
     let mut n: Vec<String> = spans
@@ -28,17 +44,9 @@ fn with_tail_sampling_keeps_what_the_policies_keep() -> anyhow::Result<()> {
     let guard = Tracewire::builder()
         .with_env(ENV)
         .with_span_exporter(spans.clone())
-        .with_tail_sampling(TailSamplingConfig::from_yaml_str(
-            "policies: [{name: errors, type: status_code, status_code: {status_codes: [ERROR]}}]",
-        )?)
+        .with_tail_sampling(TailSamplingConfig::from_yaml_str(ERRORS)?)
         .build()?;
-    let tracer = guard.tracer("shop");
-    tracer.in_span("POST /checkout", |_| {
-        tracer.in_span("charge card", |cx| {
-            cx.span().set_status(Status::error("declined"))
-        });
-    });
-    tracer.in_span("GET /items", |_| {});
+    checkout_and_items(&guard);
     guard.force_flush()?;
     assert_eq!(names(&spans), vec!["POST /checkout", "charge card"]);
     guard.shutdown()?;
@@ -81,9 +89,7 @@ fn with_tail_sampling_observed_reports_each_decision_and_its_policy() -> anyhow:
         .with_env(ENV)
         .with_span_exporter(spans.clone())
         .with_tail_sampling_observed(
-            TailSamplingConfig::from_yaml_str(
-                "policies: [{name: errors, type: status_code, status_code: {status_codes: [ERROR]}}]",
-            )?,
+            TailSamplingConfig::from_yaml_str(ERRORS)?,
             Arc::new(move |d| {
                 if let Ok(mut v) = sink.lock() {
                     v.push((d.decision, d.policy.map(str::to_owned), d.spans));
@@ -91,13 +97,7 @@ fn with_tail_sampling_observed_reports_each_decision_and_its_policy() -> anyhow:
             }),
         )
         .build()?;
-    let tracer = guard.tracer("shop");
-    tracer.in_span("POST /checkout", |_| {
-        tracer.in_span("charge card", |cx| {
-            cx.span().set_status(Status::error("declined"))
-        });
-    });
-    tracer.in_span("GET /items", |_| {});
+    checkout_and_items(&guard);
     guard.force_flush()?;
     let mut seen = seen.lock().map(|v| v.clone()).unwrap_or_default();
     seen.sort_by_key(|(_, _, n)| *n);
