@@ -204,9 +204,8 @@ fn bounded(timeout: Duration, tasks: Vec<Task>) -> Result<(), ShutdownError> {
             Ok(Ok(())) => {}
             // A provider that was already shut down (for instance by hand) is not an error here.
             Ok(Err(opentelemetry_sdk::error::OTelSdkError::AlreadyShutdown)) => {}
-            Ok(Err(opentelemetry_sdk::error::OTelSdkError::Timeout(_))) => {
-                return Err(ShutdownError::Timeout(timeout));
-            }
+            Ok(Err(opentelemetry_sdk::error::OTelSdkError::Timeout(_)))
+            | Err(mpsc::RecvTimeoutError::Timeout) => return Err(ShutdownError::Timeout(timeout)),
             // The SDK's providers wrap their processors' timeouts in an `InternalFailure`
             // ("Shutdown errors: [Timeout(..)]"): an error that comes once the limit has passed
             // is the limit, whatever its wording.
@@ -214,7 +213,6 @@ fn bounded(timeout: Duration, tasks: Vec<Task>) -> Result<(), ShutdownError> {
                 return Err(ShutdownError::Timeout(timeout));
             }
             Ok(Err(e)) => errors.push(e.to_string()),
-            Err(mpsc::RecvTimeoutError::Timeout) => return Err(ShutdownError::Timeout(timeout)),
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
     }
