@@ -288,12 +288,13 @@ pub fn resolve_otlp<S: EnvSource>(
         .or_else(|| valid_url(env, "OTEL_EXPORTER_OTLP_ENDPOINT").map(|e| with_path(&e)))
         .unwrap_or_else(|| with_path(protocol.default_endpoint()));
 
-    let headers_var = signal_var(signal, "HEADERS");
-    let mut headers = if env.is_set(&headers_var) {
-        env_headers(env, &headers_var, protocol)
+    let signal_headers_var = signal_var(signal, "HEADERS");
+    let headers_var = if env.is_set(&signal_headers_var) {
+        signal_headers_var.as_str()
     } else {
-        env_headers(env, "OTEL_EXPORTER_OTLP_HEADERS", protocol)
+        "OTEL_EXPORTER_OTLP_HEADERS"
     };
+    let mut headers = env_headers(env, headers_var, protocol);
     for (k, v) in &code.headers {
         headers.retain(|(ek, _)| !ek.eq_ignore_ascii_case(k));
         headers.push((k.clone(), v.clone()));
