@@ -350,11 +350,17 @@ fn parsed_host(value: &str) -> Option<HostPort> {
 /// The span name and route for a known route: from this thread's recent names, else from the
 /// process-wide cache.
 fn span_name(method: MethodAttr, route: &str) -> NameAndRoute {
+    // A name the process-wide cache does not keep (past its cap) is not kept here either; it is
+    // returned as made, not made a second time.
+    let mut uncached = None;
     if let Some((name, route)) = intern::name(method.span_name(), route, || {
         let made = NAMES.get(method, route);
         match made.name {
             Cow::Borrowed(name) => Some((name, made.route)),
-            Cow::Owned(_) => None,
+            Cow::Owned(_) => {
+                uncached = Some(made);
+                None
+            }
         }
     }) {
         return NameAndRoute {
@@ -362,7 +368,7 @@ fn span_name(method: MethodAttr, route: &str) -> NameAndRoute {
             route,
         };
     }
-    NAMES.get(method, route)
+    uncached.unwrap_or_else(|| NAMES.get(method, route))
 }
 
 /// The connection's peer, from axum's `ConnectInfo<SocketAddr>`.
