@@ -345,9 +345,7 @@ fn forwarded_params(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
 
 /// The `host` of the first `Forwarded` element, then the first `X-Forwarded-Host` value.
 pub(crate) fn forwarded_host(headers: &HeaderMap) -> Option<&str> {
-    if headers.contains_key(http::header::FORWARDED)
-        && let Some((_, host)) = first_element_param(headers, "host")
-    {
+    if let Some((_, host)) = first_element_param(headers, "host") {
         return Some(host.trim_matches('"'));
     }
     let value = headers.get(&X_FORWARDED_HOST)?.to_str().ok()?;
@@ -357,9 +355,7 @@ pub(crate) fn forwarded_host(headers: &HeaderMap) -> Option<&str> {
 /// The `proto` of the first `Forwarded` element, then the first `X-Forwarded-Proto` value, when
 /// it is `http` or `https`.
 pub(crate) fn forwarded_proto(headers: &HeaderMap) -> Option<&'static str> {
-    if headers.contains_key(http::header::FORWARDED)
-        && let Some((_, proto)) = first_element_param(headers, "proto")
-    {
+    if let Some((_, proto)) = first_element_param(headers, "proto") {
         return known_scheme(proto.trim_matches('"'));
     }
     let value = headers.get(&X_FORWARDED_PROTO)?.to_str().ok()?;
@@ -400,7 +396,7 @@ pub(crate) fn forwarded_client(
         }
         last
     };
-    if header != ForwardingHeader::XForwardedFor && headers.contains_key(http::header::FORWARDED) {
+    if header != ForwardingHeader::XForwardedFor {
         let nodes: Vec<&str> = forwarded_params(headers)
             .filter(|(k, _)| k.eq_ignore_ascii_case("for"))
             .map(|(_, v)| v)
@@ -411,7 +407,7 @@ pub(crate) fn forwarded_client(
         // A `Forwarded` header without `for=` (only `proto=` or `host=`, say) says nothing about
         // the client: `X-Forwarded-For` still may.
     }
-    if header == ForwardingHeader::Forwarded || !headers.contains_key(&X_FORWARDED_FOR) {
+    if header == ForwardingHeader::Forwarded {
         return None;
     }
     let nodes: Vec<&str> = headers

@@ -215,18 +215,17 @@ where
         Some(p) => start.trusted.contains(p.ip()),
         None => start.trusted.contains_all(),
     };
-    let client = if trusted_peer {
-        let header = start.trusted.header();
+    let header = start.trusted.header();
+    let has_forwarding = match header {
+        ForwardingHeader::Forwarded => head.forwarded,
+        ForwardingHeader::XForwardedFor => head.x_forwarded_for,
+        _ => head.forwarded || head.x_forwarded_for,
+    };
+    // Behind a trusted proxy that forwarded the request, the client is the header's (none when
+    // the header names no usable one); otherwise it is the peer.
+    let client = if trusted_peer && has_forwarding {
         attrs::forwarded_client(headers, header, |ip| start.trusted.contains(ip))
             .map(attrs::ip_value)
-            .or_else(|| {
-                let has_forwarding = match header {
-                    ForwardingHeader::Forwarded => head.forwarded,
-                    ForwardingHeader::XForwardedFor => head.x_forwarded_for,
-                    _ => head.forwarded || head.x_forwarded_for,
-                };
-                (!has_forwarding).then(|| peer_ip.clone()).flatten()
-            })
     } else {
         peer_ip.clone()
     };
