@@ -210,48 +210,49 @@ impl<T, P, R, F, Q, A> ServerLayer<T, P, R, F, Q, A> {
         }
     }
 
+    /// The options, to change one: the services' shared state made from the old ones is
+    /// dropped (a clone of this layer keeps its own), so the next `layer` call makes it anew.
+    fn config_mut(&mut self) -> &mut ServerConfig {
+        self.built = Arc::default();
+        &mut self.config
+    }
+
     /// Records `http.server.request.duration` with `meter` instead of the global meter.
     pub fn with_meter(mut self, meter: Meter) -> Self {
-        self.built = Arc::default();
-        self.config.meter = Some(meter);
+        self.config_mut().meter = Some(meter);
         self
     }
 
     /// Public-endpoint mode: do not make the caller's span the parent; start a new trace and link
     /// to the caller's span instead.
     pub fn with_public_endpoint(mut self, public: bool) -> Self {
-        self.built = Arc::default();
-        self.config.public_endpoint = public;
+        self.config_mut().public_endpoint = public;
         self
     }
 
     /// Whether baggage from the caller is kept in the request's context (default `true`).
     pub fn with_incoming_baggage(mut self, keep: bool) -> Self {
-        self.built = Arc::default();
-        self.config.incoming_baggage = keep;
+        self.config_mut().incoming_baggage = keep;
         self
     }
 
     /// The proxies believed about the original client (`client.address`); see
     /// [`TrustedProxies`].
     pub fn with_trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
-        self.built = Arc::default();
-        self.config.trusted = proxies;
+        self.config_mut().trusted = proxies;
         self
     }
 
     /// Records these request headers as `http.request.header.<name>` (every value).
     pub fn with_request_headers(mut self, names: impl IntoIterator<Item = HeaderName>) -> Self {
-        self.built = Arc::default();
-        self.config.request_headers =
+        self.config_mut().request_headers =
             HeaderCapture::new(semconv::HTTP_REQUEST_HEADER_PREFIX, names);
         self
     }
 
     /// Records these response headers as `http.response.header.<name>` (every value).
     pub fn with_response_headers(mut self, names: impl IntoIterator<Item = HeaderName>) -> Self {
-        self.built = Arc::default();
-        self.config.response_headers =
+        self.config_mut().response_headers =
             HeaderCapture::new(semconv::HTTP_RESPONSE_HEADER_PREFIX, names);
         self
     }
@@ -259,25 +260,22 @@ impl<T, P, R, F, Q, A> ServerLayer<T, P, R, F, Q, A> {
     /// Adds a W3C Trace Context Level 2 `traceresponse` header (the server span's ids) to every
     /// traced response. Off by default: it tells callers the trace id.
     pub fn with_traceresponse(mut self, enabled: bool) -> Self {
-        self.built = Arc::default();
-        self.config.traceresponse = enabled;
+        self.config_mut().traceresponse = enabled;
         self
     }
 
     /// The service terminates TLS itself: `url.scheme` is `https` unless the request says
     /// otherwise.
     pub fn with_tls(mut self, tls: bool) -> Self {
-        self.built = Arc::default();
-        self.config.tls = tls;
+        self.config_mut().tls = tls;
         self
     }
 
     /// Replaces the known methods (default: those of RFC 9110, PATCH and QUERY); other methods are
     /// recorded as `_OTHER` with `http.request.method_original`.
     pub fn with_known_methods(mut self, methods: impl IntoIterator<Item = Method>) -> Self {
-        self.built = Arc::default();
         let names: Vec<Method> = methods.into_iter().collect();
-        self.config.known_methods = KnownMethods::from_list(names.iter().map(Method::as_str));
+        self.config_mut().known_methods = KnownMethods::from_list(names.iter().map(Method::as_str));
         self
     }
 }
