@@ -105,14 +105,16 @@ fn maximum_trace_size_bytes_counts_the_traces_protobuf_size() -> anyhow::Result<
     Ok(())
 }
 
-#[test]
-fn bytes_limiting_counts_the_traces_protobuf_size() -> anyhow::Result<()> {
+/// A trace passes a full bucket of `bucket(burst)` when its size is at most the bucket's: one of
+/// exactly its exported size keeps it, one a byte smaller does not.
+fn assert_bucket_counts_the_traces_protobuf_size(
+    bucket: impl Fn(u64) -> anyhow::Result<TailSamplingConfig>,
+) -> anyhow::Result<()> {
     let (_, body) = run(max_size(0))?;
     let size = u64::try_from(body)?;
-    // A trace passes a full bucket when its size is at most the bucket's.
-    let (kept, _) = run(bytes_limit(size)?)?;
+    let (kept, _) = run(bucket(size)?)?;
     assert_eq!(kept, SPANS, "a {size}-byte trace fits a {size}-byte bucket");
-    let (dropped, _) = run(bytes_limit(size - 1)?)?;
+    let (dropped, _) = run(bucket(size - 1)?)?;
     assert_eq!(
         dropped,
         0,
@@ -120,6 +122,11 @@ fn bytes_limiting_counts_the_traces_protobuf_size() -> anyhow::Result<()> {
         size - 1
     );
     Ok(())
+}
+
+#[test]
+fn bytes_limiting_counts_the_traces_protobuf_size() -> anyhow::Result<()> {
+    assert_bucket_counts_the_traces_protobuf_size(bytes_limit)
 }
 
 /// `bytes_limiting` inside `and`: the size is measured for nested policies too.
@@ -131,16 +138,5 @@ fn nested_bytes_limit(burst: u64) -> anyhow::Result<TailSamplingConfig> {
 
 #[test]
 fn nested_bytes_limiting_counts_the_traces_protobuf_size() -> anyhow::Result<()> {
-    let (_, body) = run(max_size(0))?;
-    let size = u64::try_from(body)?;
-    let (kept, _) = run(nested_bytes_limit(size)?)?;
-    assert_eq!(kept, SPANS, "a {size}-byte trace fits a {size}-byte bucket");
-    let (dropped, _) = run(nested_bytes_limit(size - 1)?)?;
-    assert_eq!(
-        dropped,
-        0,
-        "a {size}-byte trace is over a {}-byte bucket",
-        size - 1
-    );
-    Ok(())
+    assert_bucket_counts_the_traces_protobuf_size(nested_bytes_limit)
 }
