@@ -31,7 +31,7 @@ use opentelemetry::metrics::MeterProvider as _;
 use opentelemetry::trace::{
     SpanKind, Status, TraceContextExt as _, Tracer as _, TracerProvider as _,
 };
-use opentelemetry::{Context, KeyValue, global};
+use opentelemetry::{KeyValue, global};
 use opentelemetry_sdk::metrics::{InMemoryMetricExporter, SdkMeterProvider};
 use opentelemetry_sdk::trace::SdkTracer;
 use tower::ServiceExt as _;
@@ -197,7 +197,6 @@ fn sanity(apps: &[(&str, &Router, &CountingProcessor)]) {
         span.trace_id().to_string(),
         "4bf92f3577b34da6a3ce929d0e0e4736"
     );
-    let _ = Context::current();
 }
 
 fn main() {
