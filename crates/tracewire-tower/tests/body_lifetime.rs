@@ -39,6 +39,13 @@ fn streaming_app(pipeline: &Pipeline, sender: BodySender) -> Router {
         .layer(ServerLayer::new().with_tracer(pipeline.tracer()))
 }
 
+/// A body that never ends by itself: only being dropped ends it.
+fn endless_body() -> Body {
+    let (tx, body) = Channel::<Bytes, std::io::Error>::new(1);
+    std::mem::forget(tx);
+    Body::new(body)
+}
+
 fn take(sender: &BodySender) -> Sender<Bytes, std::io::Error> {
     sender.lock().expect("lock").take().expect("handler ran")
 }
@@ -163,12 +170,7 @@ async fn a_bodiless_status_whose_body_the_server_drops_is_not_cancelled() {
     let app = Router::new()
         .route(
             "/cached",
-            get(|| async {
-                let (tx, body) = Channel::<Bytes, std::io::Error>::new(1);
-                // The body never ends by itself: only being dropped ends it.
-                std::mem::forget(tx);
-                (StatusCode::NOT_MODIFIED, Body::new(body))
-            }),
+            get(|| async { (StatusCode::NOT_MODIFIED, endless_body()) }),
         )
         .layer(ServerLayer::new().with_tracer(pipeline.tracer()));
     let addr = serve(app).await;
@@ -224,11 +226,7 @@ async fn a_body_of_declared_length_zero_that_the_server_never_polls_is_not_cance
     let app = Router::new()
         .route(
             "/empty",
-            get(|| async {
-                let (tx, body) = Channel::<Bytes, std::io::Error>::new(1);
-                std::mem::forget(tx);
-                ([(http::header::CONTENT_LENGTH, "0")], Body::new(body))
-            }),
+            get(|| async { ([(http::header::CONTENT_LENGTH, "0")], endless_body()) }),
         )
         .layer(ServerLayer::new().with_tracer(pipeline.tracer()));
     let addr = serve(app).await;
